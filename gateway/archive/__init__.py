@@ -1,0 +1,1 @@
+"""The SQL archive (SQLite by default): tickets, every event, calls, recordings, transcripts."""
