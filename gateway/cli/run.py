@@ -1,0 +1,42 @@
+"""``linkage run``: the long-running gateway service."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from gateway.cli._common import get_config
+from gateway.config.checks import run_checks
+from gateway.logs import log, setup_logging
+
+LOG = logging.getLogger("gateway")
+
+
+@click.command("run")
+@click.option("--log-level", default=None, help="debug, info, warning (default: $LINKAGE_LOG_LEVEL or info).")
+@click.pass_context
+def run(ctx: click.Context, log_level: str | None) -> None:
+    """Run the gateway: HTTP console and APIs, FastAGI, AMI, ticket queues."""
+    setup_logging(log_level)
+    config = get_config(ctx)
+    errors = run_checks(config)
+    if errors:
+        for line in errors:
+            click.echo(f"config error: {line}", err=True)
+        sys.exit(2)
+    from twisted.internet import reactor
+
+    from gateway.service.app import build_gateway
+
+    gateway = build_gateway(config)
+    gateway.service.startService()
+    reactor.addSystemEventTrigger("before", "shutdown", gateway.service.stopService)
+    log(LOG, logging.INFO, "linkage gateway running", http=config.gateway.http.listen)
+    click.echo(f"linkage gateway: http://{config.gateway.http.listen}/  (Ctrl-C to stop)", err=True)
+    reactor.run()
+
+
+def register(group: click.Group) -> None:
+    group.add_command(run)

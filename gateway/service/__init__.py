@@ -1,0 +1,1 @@
+"""``linkage run``: the long-running gateway service, composed from the stage packages."""
