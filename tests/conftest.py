@@ -46,9 +46,23 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--logfile",
+                str(self.workdir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port)
         for _ in range(200):
@@ -97,8 +111,10 @@ def config_dir(tmp_path: Path) -> Path:
     dst = tmp_path / "config"
     shutil.copytree(ROOT / "config", dst)
     gw = dst / "gateway.yaml"
-    gw.write_text(gw.read_text(encoding="utf-8").replace("data_dir: ../var", f"data_dir: {tmp_path / 'var'}"),
-                  encoding="utf-8")
+    gw.write_text(
+        gw.read_text(encoding="utf-8").replace("data_dir: ../var", f"data_dir: {tmp_path / 'var'}"),
+        encoding="utf-8",
+    )
     return dst
 
 

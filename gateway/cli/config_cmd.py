@@ -28,7 +28,9 @@ def check(ctx: click.Context, as_json: bool) -> None:
     except ConfigError as exc:
         config, errors = None, exc.errors
     if as_json:
-        emit_json({"ok": not errors, "errors": errors, "config_dir": str(config.config_dir) if config else None})
+        emit_json(
+            {"ok": not errors, "errors": errors, "config_dir": str(config.config_dir) if config else None}
+        )
     elif errors:
         for line in errors:
             click.echo(f"✗ {line}", err=True)

@@ -10,8 +10,7 @@ import importlib
 
 from gateway.config.models import Config
 
-CHECKERS: list[str] = [
-]
+CHECKERS: list[str] = []
 
 
 def run_checks(config: Config) -> list[str]:

@@ -15,8 +15,11 @@ def test_shipped_config_is_valid(config):
 
 def test_errors_name_file_and_key(config_dir: Path):
     gw = config_dir / "gateway.yaml"
-    gw.write_text(gw.read_text().replace("port: 5038", "port: 99999").replace(
-        "listen: 127.0.0.1:4573", "listen: nowhere"))
+    gw.write_text(
+        gw.read_text()
+        .replace("port: 5038", "port: 99999")
+        .replace("listen: 127.0.0.1:4573", "listen: nowhere")
+    )
     ag = config_dir / "agencies.yaml"
     ag.write_text(ag.read_text().replace("level: 3, scope: county}", "level: 7, scope: county}", 1))
     with pytest.raises(ConfigError) as exc:

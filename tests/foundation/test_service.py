@@ -46,10 +46,18 @@ def gateway_proc(config_dir: Path, own_redis):
     text = text.replace("listen: 127.0.0.1:4573", f"listen: 127.0.0.1:{free_port()}")
     text = text.replace("port: 5038", f"port: {free_port()}")  # no Asterisk there: it must keep retrying
     gw.write_text(text)
-    env = {**os.environ, "REDIS_URL": own_redis.url, "LINKAGE_AMI_SECRET": "not-logged-secret",
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(gw), "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "REDIS_URL": own_redis.url,
+        "LINKAGE_AMI_SECRET": "not-logged-secret",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "--config", str(gw), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(lambda: _get(base + "/healthz")[0] in (200, 503))
@@ -83,7 +91,12 @@ def test_health_follows_redis_outage(gateway_proc):
 def test_refuses_to_start_on_bad_config(config_dir: Path):
     gw = config_dir / "gateway.yaml"
     gw.write_text(gw.read_text().replace("retention_days: 365", "retention_days: -3"))
-    proc = subprocess.run([sys.executable, "-m", "gateway", "--config", str(gw), "run"],
-                          capture_output=True, text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", "--config", str(gw), "run"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 2
     assert "recordings.retention_days" in proc.stderr
