@@ -33,7 +33,7 @@ run: setup
 	$(BIN)/linkage run
 
 lint:
-	$(BIN)/ruff check gateway speech agi_scripts tests bench
+	$(BIN)/ruff check .
 	@if [ -f dialplans/extensions.conf ]; then cd dialplans && ../$(BIN)/asterisklint dialplan-check extensions.conf; fi
 
 test: setup-test lint
