@@ -95,13 +95,14 @@ class Archiver:
             archived = acked_floor(self.redis, ev, ARCHIVE_GROUP)
             if archived is None:
                 continue
-            # Entries of one slot are stamped in the same script as their event, so a whole
-            # millisecond below the archived floor is held by the archive.
-            floor_ms = archived[0] - 1
             if force or self.redis.xlen(ev) > maxlen:
-                removed += trim_below(self.redis, ev, floor_ms)
+                removed += trim_below(self.redis, ev, archived)
             if code == UNROUTED:
                 continue
+            # A queue entry and its "created" event are written by one script, which sees one
+            # clock: both carry the same millisecond, so entries below the archived floor's
+            # millisecond are held by the archive.
+            held = (archived[0], 0)
             for stream, group in (
                 (self.keys.queue(code), QUEUE_GROUP),
                 (self.keys.feedback(code), FEEDBACK_GROUP),
@@ -110,7 +111,7 @@ class Archiver:
                     continue
                 acked = acked_floor(self.redis, stream, group)
                 if acked is not None:
-                    removed += trim_below(self.redis, stream, min(floor_ms, acked[0] - 1))
+                    removed += trim_below(self.redis, stream, min(held, acked))
         if removed:
             log(LOG, logging.INFO, "streams trimmed", entries=removed)
         return removed

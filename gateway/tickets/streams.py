@@ -120,7 +120,10 @@ def _id_tuple(entry_id: str) -> tuple[int, int]:
 
 def acked_floor(r: redis.Redis, stream: str, group: str) -> tuple[int, int] | None:
     """Every entry strictly below the returned id is acknowledged by ``group``."""
-    groups = {s(g["name"]): g for g in r.xinfo_groups(stream)}
+    try:
+        groups = {s(g["name"]): g for g in r.xinfo_groups(stream)}
+    except redis.ResponseError:  # no such stream yet
+        return None
     g = groups.get(group)
     if g is None:
         return None
@@ -132,8 +135,8 @@ def acked_floor(r: redis.Redis, stream: str, group: str) -> tuple[int, int] | No
     return floor
 
 
-def trim_below(r: redis.Redis, stream: str, floor_ms: int) -> int:
-    """Trim entries older than ``floor_ms`` (whole milliseconds only, the safe side)."""
-    if floor_ms <= 0:
+def trim_below(r: redis.Redis, stream: str, floor: tuple[int, int]) -> int:
+    """Trim the entries strictly below ``floor`` (an id as ``(ms, seq)``)."""
+    if floor <= (0, 0):
         return 0
-    return int(r.xtrim(stream, minid=f"{floor_ms}-0", approximate=False))
+    return int(r.xtrim(stream, minid=f"{floor[0]}-{floor[1]}", approximate=False))

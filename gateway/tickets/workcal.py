@@ -24,8 +24,8 @@ class WorkCalendar:
         self._holidays: dict[int, set[dt.date]] = {}
         self._workdays: dict[int, set[dt.date]] = {}
         for year, spec in (holidays.years if holidays else {}).items():
-            self._holidays[year] = {dt.date.fromisoformat(d) for d in spec.holidays}
-            self._workdays[year] = {dt.date.fromisoformat(d) for d in spec.workdays}
+            self._holidays[year] = set(spec.holidays)
+            self._workdays[year] = set(spec.workdays)
         self.is_workday = lru_cache(maxsize=4096)(self._is_workday)  # type: ignore[method-assign]
 
     def source(self, year: int) -> str:
