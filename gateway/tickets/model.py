@@ -39,7 +39,7 @@ def utcnow() -> dt.datetime:
 
 def iso(t: dt.datetime) -> str:
     """``2026-11-23T13:45:00.123Z``: the archive's time format."""
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_time(text: str) -> dt.datetime:

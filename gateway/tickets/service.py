@@ -66,7 +66,7 @@ redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'seen', ARGV[5])
 if ARGV[6] == '1' then
   redis.call('XADD', KEYS[2], '*', 'ticket_id', ARGV[2], 'hop', ARGV[3], 'doc', ARGV[1], 't', ARGV[7])
 end
-redis.call('XADD', KEYS[3], '*', 'event', ARGV[4])
+redis.call('XADD', KEYS[3], '*', 'event', ARGV[4] .. ', "ticket": ' .. ARGV[1] .. '}')
 return 1
 """
 
@@ -110,9 +110,11 @@ def _event(
     at: str,
     actor: str | None = None,
     data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    d = {"agency": ticket.agency, **(data or {})}
-    return {
+    doc: str | bool | None = None,
+) -> str:
+    """An event as JSON text carrying the ticket snapshot after it (``doc``: the ticket's JSON, if
+    known; ``False``: leave the object open for the create script to append the snapshot)."""
+    head = {
         "event_id": event_id,
         "ticket_id": ticket.ticket_id,
         "type": type_,
@@ -120,9 +122,10 @@ def _event(
         "status_to": ticket.status,
         "at": at,
         "actor": actor,
-        "data": d,
-        "ticket": ticket.model_dump(mode="json"),
+        "data": {"agency": ticket.agency, **(data or {})},
     }
+    text = json.dumps(head, ensure_ascii=False)[:-1]
+    return text if doc is False else text + ', "ticket": ' + (doc or ticket.to_json()) + "}"
 
 
 class TicketService:
@@ -292,6 +295,7 @@ class TicketService:
             status_from=status_from,
             at=t.updated_at,
             data=data,
+            doc=False,  # the script appends the snapshot: the doc crosses the wire once
         )
         return self._create(
             keys=[self.keys.doc(slot, t.ticket_id), self.keys.queue(slot), self.keys.events(slot)],
@@ -299,7 +303,7 @@ class TicketService:
                 doc,
                 t.ticket_id,
                 t.hop,
-                json.dumps(ev, ensure_ascii=False),
+                ev,
                 json.dumps(seen or []),
                 "0" if slot == UNROUTED else "1",
                 int(utcnow().timestamp() * 1000),
@@ -399,21 +403,20 @@ class TicketService:
                         return self._reroute(slot, ticket, updated, ev, data, seen, at, ack)
                     seen.append(ev.event_id)
                     pipe.multi()
-                    pipe.hset(key, mapping={"doc": updated.to_json(), "seen": json.dumps(seen)})
+                    doc = updated.to_json()
+                    pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen)})
                     pipe.xadd(
                         self.keys.events(slot),
                         {
-                            "event": json.dumps(
-                                _event(
-                                    updated,
-                                    ev.type,
-                                    event_id=ev.event_id,
-                                    status_from=ticket.status,
-                                    at=at,
-                                    actor=ev.actor,
-                                    data=data,
-                                ),
-                                ensure_ascii=False,
+                            "event": _event(
+                                updated,
+                                ev.type,
+                                event_id=ev.event_id,
+                                status_from=ticket.status,
+                                at=at,
+                                actor=ev.actor,
+                                data=data,
+                                doc=doc,
                             )
                         },
                     )
@@ -488,17 +491,14 @@ class TicketService:
         pipe.xadd(
             self.keys.events(slot),
             {
-                "event": json.dumps(
-                    _event(
-                        ticket,
-                        "rejected_transition",
-                        event_id=f"{ev.event_id}:rejected",
-                        status_from=ticket.status,
-                        at=at,
-                        actor=ev.actor,
-                        data={"attempted": ev.type, "error": str(err), "event": ev.model_dump()},
-                    ),
-                    ensure_ascii=False,
+                "event": _event(
+                    ticket,
+                    "rejected_transition",
+                    event_id=f"{ev.event_id}:rejected",
+                    status_from=ticket.status,
+                    at=at,
+                    actor=ev.actor,
+                    data={"attempted": ev.type, "error": str(err), "event": ev.model_dump()},
                 )
             },
         )
@@ -545,17 +545,14 @@ class TicketService:
         pipe.xadd(
             self.keys.events(slot),
             {
-                "event": json.dumps(
-                    _event(
-                        returned,
-                        "returned",
-                        event_id=ev.event_id,
-                        status_from=old.status,
-                        at=at,
-                        actor=ev.actor,
-                        data={**data, "rerouted_to": target},
-                    ),
-                    ensure_ascii=False,
+                "event": _event(
+                    returned,
+                    "returned",
+                    event_id=ev.event_id,
+                    status_from=old.status,
+                    at=at,
+                    actor=ev.actor,
+                    data={**data, "rerouted_to": target},
                 )
             },
         )

@@ -27,8 +27,10 @@ class WorkCalendar:
             self._holidays[year] = set(spec.holidays)
             self._workdays[year] = set(spec.workdays)
         self.is_workday = lru_cache(maxsize=4096)(self._is_workday)  # type: ignore[method-assign]
+        self.source = lru_cache(maxsize=256)(self._source)  # type: ignore[method-assign]
+        self.add_working_days = lru_cache(maxsize=4096)(self._add_working_days)  # type: ignore[method-assign]
 
-    def source(self, year: int) -> str:
+    def _source(self, year: int) -> str:
         """Where the calendar of ``year`` comes from (config wins over the library)."""
         if year in self._holidays:
             return SOURCE_CONFIG
@@ -50,7 +52,7 @@ class WorkCalendar:
         except NotImplementedError:
             return day.weekday() < 5
 
-    def add_working_days(self, start: dt.date, days: int) -> tuple[dt.date, set[str]]:
+    def _add_working_days(self, start: dt.date, days: int) -> tuple[dt.date, frozenset[str]]:
         """The ``days``-th working day after ``start`` (``start`` itself never counts).
 
         Returns the day and the set of calendar sources consulted, so a caller can flag a
@@ -64,4 +66,4 @@ class WorkCalendar:
             sources.add(self.source(day.year))
             if self.is_workday(day):
                 left -= 1
-        return day, sources
+        return day, frozenset(sources)

@@ -1,3 +1,8 @@
+import phonenumbers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberType
+
 from gateway.phone import normalize
 
 
@@ -21,3 +26,22 @@ def test_invalid_numbers_accepted_and_flagged():
     assert normalize(None).kind == "empty"
     assert normalize("99999") == ("99999", None, False, "invalid")
     assert normalize("+1 650 253 0000")[1:] == ("+16502530000", True, "foreign")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.from_regex(r"(\+86 ?|0086|86)?1[0-9]{10}", fullmatch=True)
+    | st.from_regex(r"1[3-9][0-9]{2}[ -]?[0-9]{4}[ -]?[0-9]{3,4}", fullmatch=True)
+)
+def test_mobile_fast_path_agrees_with_phonenumbers(raw):
+    parsed = phonenumbers.parse(raw, "CN")
+    got = normalize(raw)
+    if phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) == PhoneNumberType.MOBILE:
+        assert got == (
+            raw,
+            phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+            True,
+            "mobile",
+        )
+    else:
+        assert got.kind != "mobile"
