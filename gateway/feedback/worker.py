@@ -17,7 +17,7 @@ from gateway.logs import log
 from gateway.tickets import metrics
 from gateway.tickets.keys import FEEDBACK_GROUP
 from gateway.tickets.service import BadEvent, TicketService
-from gateway.tickets.states import InvalidTransition
+from gateway.tickets.states import EarlyEvent, InvalidTransition
 from gateway.tickets.streams import claim_stale, dead_letter, decode_entry, ensure_group
 
 LOG = logging.getLogger(__name__)
@@ -32,7 +32,10 @@ class FeedbackWorker:
         for code in self.codes:
             ensure_group(self.redis, self.keys.feedback(code), FEEDBACK_GROUP)
 
-    def handle(self, code: str, entry_id: str, fields: dict[str, str]) -> None:
+    def handle(self, code: str, entry_id: str, fields: dict[str, str], *, first: bool = True) -> None:
+        """Apply one entry. On its first delivery an update that arrived before its predecessor
+        (two workers, or an agency posting out of order) is left pending; when it is claimed
+        again after ``claim_idle_ms`` it is applied, or rejected if still impossible."""
         stream = self.keys.feedback(code)
         ack = (stream, FEEDBACK_GROUP, entry_id)
         try:
@@ -47,7 +50,9 @@ class FeedbackWorker:
         for i, ev in enumerate(events):
             last = i == len(events) - 1
             try:
-                self.service.apply_feedback(ev, ack=ack if last else None)
+                self.service.apply_feedback(ev, ack=ack if last else None, agency=code, defer_early=first)
+            except EarlyEvent:
+                return  # stays pending: retried by claim()
             except InvalidTransition:
                 continue  # recorded as an event (and acked with the last one)
             except BadEvent as exc:
@@ -95,7 +100,7 @@ class FeedbackWorker:
                 max_deliveries=cfg.max_deliveries,
                 dead_stream=self.keys.dead(code),
             ):
-                self.handle(code, entry_id, fields)
+                self.handle(code, entry_id, fields, first=False)
                 n += 1
         if n:
             log(LOG, logging.INFO, "feedback claimed", entries=n, consumer=self.name)

@@ -29,7 +29,7 @@ from gateway.tickets.model import (
     utcnow,
 )
 from gateway.tickets.spool import Spool
-from gateway.tickets.states import FEEDBACK_TYPES, InvalidTransition, next_status
+from gateway.tickets.states import FEEDBACK_TYPES, EarlyEvent, InvalidTransition, is_early, next_status
 from gateway.tickets.streams import ensure_group, s
 
 if TYPE_CHECKING:
@@ -346,13 +346,23 @@ class TicketService:
         return None
 
     # ---- feedback ----------------------------------------------------------------------------
-    def apply_feedback(self, event: dict[str, Any], *, ack: tuple[str, str, str] | None = None) -> Ticket:
+    def apply_feedback(
+        self,
+        event: dict[str, Any],
+        *,
+        ack: tuple[str, str, str] | None = None,
+        agency: str | None = None,
+        defer_early: bool = False,
+    ) -> Ticket:
         """Apply one agency update through the state machine.
 
         Idempotent by ``event_id``. An impossible transition is recorded as a
         ``rejected_transition`` event, then raised as :class:`InvalidTransition`. A malformed
         event or unknown ticket raises :class:`BadEvent`. ``ack`` = (stream, group, entry id)
-        is acknowledged in the same transaction as the change.
+        is acknowledged with the change. ``agency``: the agency the update came from (an update
+        from an agency that no longer holds the ticket is rejected). ``defer_early``: raise
+        :class:`EarlyEvent`, recording nothing, for an update whose predecessor has not been
+        applied yet (``handled`` while still ``delivered``).
         """
         try:
             ev = FeedbackEvent.model_validate(event)
@@ -366,11 +376,12 @@ class TicketService:
         slot = self.where(ev.ticket_id)
         if slot is None:
             raise BadEvent(f"unknown ticket {ev.ticket_id!r}")
-        at = ev.at or iso(utcnow())
-        try:
-            parse_time(at)
-        except ValueError:
-            raise BadEvent(f"bad time 'at': {at!r}") from None
+        if ev.at:
+            try:
+                parse_time(ev.at)
+            except ValueError:
+                raise BadEvent(f"bad time 'at': {ev.at!r}") from None
+        at = iso(utcnow())  # events are stamped when applied; the agency's own time is data.reported_at
         key = self.keys.doc(slot, ev.ticket_id)
         while True:
             with self.redis.pipeline(transaction=True) as pipe:
@@ -382,11 +393,12 @@ class TicketService:
                     fields = {s(k): s(v) for k, v in raw.items()}
                     ticket = Ticket.model_validate_json(fields["doc"])
                     seen: list[str] = json.loads(fields.get("seen") or "[]")
-                    if ev.event_id in seen:  # duplicate delivery: already applied
-                        pipe.multi()
+                    if ev.event_id in seen:  # a repeat: already applied
+                        pipe.unwatch()
+                        if ev.type == "returned" and fields.get("moved_to"):
+                            return self._finish_reroute(ticket, fields["moved_to"], ev, ack)
                         if ack:
-                            pipe.xack(ack[0], ack[1], ack[2])
-                        pipe.execute()
+                            self.redis.xack(ack[0], ack[1], ack[2])
                         return ticket
                     if fields.get("moved_to"):
                         pipe.unwatch()
@@ -394,17 +406,34 @@ class TicketService:
                         key = self.keys.doc(slot, ev.ticket_id)
                         continue
                     try:
+                        if agency and ticket.agency != agency:
+                            raise InvalidTransition(
+                                ticket.ticket_id,
+                                ticket.status,
+                                ev.type,
+                                f"the ticket is now with {ticket.agency}; {agency}'s update does not apply",
+                            )
+                        if defer_early and is_early(ticket.status, ev.type):
+                            raise EarlyEvent(
+                                ticket.ticket_id, ticket.status, ev.type, "its predecessor is missing"
+                            )
                         updated, data = self._transition(ticket, ev, at)
+                    except EarlyEvent:
+                        pipe.unwatch()
+                        raise
                     except InvalidTransition as err:
                         self._reject(pipe, slot, key, ticket, ev, err, seen, at, ack)
                         raise
-                    if ev.type == "returned":
-                        pipe.unwatch()
-                        return self._reroute(slot, ticket, updated, ev, data, seen, at, ack)
                     seen.append(ev.event_id)
-                    pipe.multi()
                     doc = updated.to_json()
-                    pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen)})
+                    pipe.multi()
+                    if ev.type == "returned":
+                        target = self._reroute_target(ticket, data)
+                        data["rerouted_to"] = target
+                        pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen), "moved_to": target})
+                        pipe.expire(key, FINISHED_TTL_S)
+                    else:
+                        pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen)})
                     pipe.xadd(
                         self.keys.events(slot),
                         {
@@ -420,7 +449,7 @@ class TicketService:
                             )
                         },
                     )
-                    if ack:
+                    if ack and ev.type != "returned":
                         pipe.xack(ack[0], ack[1], ack[2])
                     if updated.status == "closed":
                         pipe.expire(key, FINISHED_TTL_S)
@@ -431,14 +460,23 @@ class TicketService:
             metrics.FEEDBACK_APPLIED.labels(ev.type).inc()
             if ev.type == "delivered":
                 metrics.TICKETS_DELIVERED.labels(slot).inc()
+            if ev.type == "returned":
+                return self._finish_reroute(updated, data["rerouted_to"], ev, ack)
             return updated
+
+    def _reroute_target(self, ticket: Ticket, data: dict[str, Any]) -> str:
+        target = data.get("reroute_to")
+        valid = target in self.config.agencies.agencies or target in self.config.agencies.desks
+        return target if valid and target != ticket.agency else REROUTE_FALLBACK
 
     def _transition(self, ticket: Ticket, ev: FeedbackEvent, at: str) -> tuple[Ticket, dict[str, Any]]:
         status = next_status(ticket.ticket_id, ticket.status, ev.type)
         t = ticket.model_copy(deep=True)
         data = dict(ev.data)
+        if ev.at:
+            data["reported_at"] = ev.at
         if ev.type == "arrived":
-            data.setdefault("arrived_at", at)
+            data.setdefault("arrived_at", ev.at or at)
             if not data.get("scene_report"):
                 raise InvalidTransition(t.ticket_id, t.status, ev.type, "arrived needs a scene_report")
         elif ev.type == "returned":
@@ -508,61 +546,40 @@ class TicketService:
         metrics.FEEDBACK_REJECTED.inc()
         log(LOG, logging.WARNING, "transition rejected", ticket_id=ticket.ticket_id, error=str(err))
 
-    def _reroute(
-        self,
-        slot: str,
-        old: Ticket,
-        returned: Ticket,
-        ev: FeedbackEvent,
-        data: dict[str, Any],
-        seen: list[str],
-        at: str,
-        ack: tuple[str, str, str] | None,
+    def _finish_reroute(
+        self, returned: Ticket, target: str, ev: FeedbackEvent, ack: tuple[str, str, str] | None
     ) -> Ticket:
-        """退单: the new agency's copy first (idempotent), then the old one becomes a tombstone."""
-        target = data.get("reroute_to")
-        valid = target in self.config.agencies.agencies or target in self.config.agencies.desks
-        if not valid or target == old.agency:
-            target = REROUTE_FALLBACK
+        """退单, second half: the copy at ``target`` (idempotent), the pointer, then the ack.
+
+        The returned ticket (a tombstone marked ``moved_to``) is written first, so a crash here is
+        completed by the repeat of the same feedback entry: the ticket is never dropped.
+        """
         new = returned.model_copy(deep=True)
-        new.previous_agencies = [*old.previous_agencies, old.agency or ""]
-        new.agency, new.hop, new.status = target, old.hop + 1, "created"
+        new.previous_agencies = [*returned.previous_agencies, returned.agency or ""]
+        new.agency, new.hop, new.status = target, returned.hop + 1, "created"
         new.version = returned.version + 1
         self._ensure(target)
-        self._create_call(
+        created = self._create_call(
             self.redis,
             new,
             target,
             "rerouted",
             status_from="returned",
             event_id=f"{ev.event_id}:rerouted",
-            data={"from": old.agency, "to": target, "reason": data.get("reason")},
+            data={"from": returned.agency, "to": target, "reason": ev.data.get("reason")},
         )
-        seen.append(ev.event_id)
-        key = self.keys.doc(slot, old.ticket_id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"doc": returned.to_json(), "seen": json.dumps(seen), "moved_to": target})
-        pipe.xadd(
-            self.keys.events(slot),
-            {
-                "event": _event(
-                    returned,
-                    "returned",
-                    event_id=ev.event_id,
-                    status_from=old.status,
-                    at=at,
-                    actor=ev.actor,
-                    data={**data, "rerouted_to": target},
-                )
-            },
-        )
+        self.redis.set(self.keys.where(returned.ticket_id), target)
         if ack:
-            pipe.xack(ack[0], ack[1], ack[2])
-        pipe.expire(key, FINISHED_TTL_S)
-        pipe.execute()
-        self.redis.set(self.keys.where(old.ticket_id), target)
-        metrics.FEEDBACK_APPLIED.labels("returned").inc()
-        log(LOG, logging.INFO, "ticket re-routed", ticket_id=old.ticket_id, frm=old.agency, to=target)
+            self.redis.xack(ack[0], ack[1], ack[2])
+        if created:
+            log(
+                LOG,
+                logging.INFO,
+                "ticket re-routed",
+                ticket_id=returned.ticket_id,
+                frm=returned.agency,
+                to=target,
+            )
         return new
 
     # ---- posting feedback (agency side) ------------------------------------------------------

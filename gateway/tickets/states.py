@@ -40,6 +40,22 @@ class InvalidTransition(ValueError):
         super().__init__(f"ticket {ticket_id}: cannot apply '{event_type}' in status '{status}': {reason}")
 
 
+class EarlyEvent(InvalidTransition):
+    """An update that may become valid once its predecessor arrives (out-of-order delivery)."""
+
+
+ORDER = ("created", "delivered", "accepted", "arrived", "handled", "closed")
+
+
+def is_early(status: str, event_type: str) -> bool:
+    """True when every status ``event_type`` may follow comes after ``status`` in the life cycle."""
+    rule = TRANSITIONS.get(event_type)
+    if rule is None or status not in ORDER or status in rule[0]:
+        return False
+    now = ORDER.index(status)
+    return all(s in ORDER and ORDER.index(s) > now for s in rule[0])
+
+
 def next_status(ticket_id: str, status: str, event_type: str) -> str:
     """The status after ``event_type``, or raise :class:`InvalidTransition`."""
     rule = TRANSITIONS.get(event_type)

@@ -137,6 +137,9 @@ def test_returned_ticket_is_rerouted(svc, r, config, archive):
     FeedbackWorker(svc, "g1").run_once()
     moved = svc.get(t.ticket_id)
     assert moved.agency == "housing" and moved.status == "created" and moved.previous_agencies == ["water"]
+    c.post([c.event(d, "accepted")])  # water, too late: the ticket is housing's now
+    FeedbackWorker(svc, "g1").run_once()
+    assert svc.get(t.ticket_id).status == "created"
     h = AgencyConsumer(r, config, "housing", "h1")
     [hd] = h.read(block_ms=100)
     assert hd.ticket.ticket_id == t.ticket_id and hd.ticket.hop == 1
@@ -147,6 +150,8 @@ def test_returned_ticket_is_rerouted(svc, r, config, archive):
     Archiver(r, config, archive, "a1").run_once()
     types = [e["type"] for e in archive.history(t.ticket_id)]
     assert types.count("rerouted") == 2 and types.count("returned") == 2
+    [late] = [e for e in archive.history(t.ticket_id) if e["type"] == "rejected_transition"]
+    assert "now with housing; water's update does not apply" in late["data"]["error"]
     assert archive.get_ticket(t.ticket_id)["agency"] == "hotline"
 
 
@@ -180,3 +185,33 @@ def test_poison_ticket_entry_dead_lettered_after_max_deliveries(svc, r, config):
     [(_, f)] = r.xrange(svc.keys.dead("water"))
     assert b"max_deliveries" in f[b"reason"] and f[b"stream"] == q.encode()
     assert r.xpending(q, QUEUE_GROUP)["pending"] == 0
+
+
+def test_out_of_order_update_waits_for_its_predecessor(svc, r, config, archive):
+    t = svc.create(DRAFT)
+    c = AgencyConsumer(r, config, "water", "w1")
+    [d] = c.read(block_ms=100)
+    c.post([c.event(d, "delivered")])
+    worker = FeedbackWorker(svc, "g1")
+    worker.run_once()
+    c.post([c.event(d, "handled", result="ok")])  # before "accepted": e.g. read by another worker first
+    worker.run_once()
+    assert svc.get(t.ticket_id).status == "delivered"
+    assert r.xpending(svc.keys.feedback("water"), FEEDBACK_GROUP)["pending"] == 1  # kept, not rejected
+    c.post([c.event(d, "accepted")])
+    worker.run_once()
+    assert svc.get(t.ticket_id).status == "accepted"
+    assert worker.claim() == 0  # not idle long enough yet
+    r.xclaim(
+        svc.keys.feedback("water"),
+        FEEDBACK_GROUP,
+        "g1",
+        0,
+        [r.xpending_range(svc.keys.feedback("water"), FEEDBACK_GROUP, "-", "+", 1)[0]["message_id"]],
+        idle=10**7,
+    )
+    assert worker.claim() == 1
+    assert svc.get(t.ticket_id).status == "handled"
+    Archiver(r, config, archive, "a1").run_once()
+    types = [e["type"] for e in archive.history(t.ticket_id)]
+    assert types == ["created", "delivered", "accepted", "handled"]
