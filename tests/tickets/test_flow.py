@@ -215,3 +215,50 @@ def test_out_of_order_update_waits_for_its_predecessor(svc, r, config, archive):
     Archiver(r, config, archive, "a1").run_once()
     types = [e["type"] for e in archive.history(t.ticket_id)]
     assert types == ["created", "delivered", "accepted", "handled"]
+
+
+def test_crash_in_the_middle_of_a_reroute_is_completed_by_the_repeat(svc, r, config, monkeypatch):
+    t = svc.create(DRAFT)
+    c = AgencyConsumer(r, config, "water", "w1")
+    [d] = c.read(block_ms=100)
+    c.post([c.event(d, "delivered"), c.event(d, "returned", reason="非本单位", reroute_to="municipal")])
+    worker = FeedbackWorker(svc, "g1")
+    real = svc._finish_reroute
+
+    def crash(*a, **k):
+        raise SystemExit("killed between the tombstone and the new copy")
+
+    monkeypatch.setattr(svc, "_finish_reroute", crash)
+    with pytest.raises(SystemExit):
+        worker.run_once()
+    assert r.xlen(svc.keys.queue("municipal")) == 0 and svc.where(t.ticket_id) == "water"
+    monkeypatch.setattr(svc, "_finish_reroute", real)
+    fb = svc.keys.feedback("water")
+    [p] = r.xpending_range(fb, FEEDBACK_GROUP, "-", "+", 10)  # the entry was not acked
+    r.xclaim(fb, FEEDBACK_GROUP, "g1", 0, [p["message_id"]], idle=10**7)
+    assert worker.claim() == 1
+    moved = svc.get(t.ticket_id)
+    assert moved.agency == "municipal" and moved.status == "created"
+    assert r.xlen(svc.keys.queue("municipal")) == 1
+    assert r.xpending(fb, FEEDBACK_GROUP)["pending"] == 0
+
+
+def test_metrics_counted(svc, r, config):
+    from prometheus_client import REGISTRY
+
+    def val(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    before = val("linkage_tickets_created_total", agency="gas")
+    t = svc.create({**DRAFT, "agency": "gas"})
+    svc.create({**DRAFT, "agency": "gas", "ticket_id": t.ticket_id})  # a repeat is not counted
+    assert val("linkage_tickets_created_total", agency="gas") == before + 1
+    d0 = val("linkage_tickets_delivered_total", agency="gas")
+    svc.apply_feedback({"event_id": "m1", "ticket_id": t.ticket_id, "type": "delivered"})
+    assert val("linkage_tickets_delivered_total", agency="gas") == d0 + 1
+    from gateway.archive import Archive
+    from gateway.tickets.worker import GatewayWorker
+
+    GatewayWorker(svc, Archive(config.archive_path), "m").refresh_metrics()
+    assert val("linkage_tickets_pending", agency="gas") == 1  # queued, not yet read by gas
+    assert val("linkage_redis_up") in (0, 1)
