@@ -116,3 +116,19 @@ def test_handover_and_arrival_minutes(calc):
     }
     assert arr == {"township": 30, "water": 30, "gas": 30, "market": 40, "education": 60}
     assert hotline(calc, D(2026, 11, 23), "help").arrival_due_at is None  # not urgent: no arrival clock
+
+
+def test_calendar_config_check(config_dir):
+    from gateway.tickets.checks import check_calendar
+
+    assert check_calendar(load_config(config_dir / "gateway.yaml")) == []
+    (config_dir / "holidays.yaml").write_text(
+        "years:\n  2026:\n    holidays: [2026-10-01]\n  2031:\n    holidays: [2030-10-01, 2031-10-02]\n"
+        "    workdays: [2031-10-02]\n",
+        encoding="utf-8",
+    )
+    errors = check_calendar(load_config(config_dir / "gateway.yaml"))
+    assert any("years.2031.holidays.0: 2030-10-01 is not in 2031" in e for e in errors)
+    assert any("years.2031: both holiday and working day: 2031-10-02" in e for e in errors)
+    assert any("chinesecalendar already knows 2026" in e for e in errors)
+    assert all("holidays.yaml" in e for e in errors)
