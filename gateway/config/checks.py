@@ -10,7 +10,9 @@ import importlib
 
 from gateway.config.models import Config
 
-CHECKERS: list[str] = []
+CHECKERS: list[str] = [
+    "gateway.tickets.checks:check_calendar",
+]
 
 
 def run_checks(config: Config) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 from typing import Literal
@@ -174,8 +175,10 @@ class DeadlinesFile(_Strict):
 
 
 class HolidayYear(_Strict):
-    holidays: list[str] = []
-    workdays: list[str] = []
+    """Dates as YAML dates (2027-10-01) or ISO strings."""
+
+    holidays: list[datetime.date] = []
+    workdays: list[datetime.date] = []
 
 
 class HolidaysFile(_Strict):
