@@ -155,7 +155,7 @@ def test_crlf_lines_accepted():
 ])
 def test_result_line_forms(line, result, data, endpos, extra):
     r = parse_result_line(line)
-    assert (r.result, r.data, r.endpos, r.extra) == (result, data, endpos, extra)
+    assert (r.result, r.data, r.endpos, r.extra or {}) == (result, data, endpos, extra)
 
 
 def test_100_trying_is_interim():

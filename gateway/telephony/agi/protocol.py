@@ -10,7 +10,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
-from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
@@ -39,16 +38,16 @@ class FastAGIProtocol(Protocol):
         self._parser = ReplyParser()
         self._inflight: tuple[str, defer.Deferred[AgiReply]] | None = None
         self._queue: deque[tuple[str, defer.Deferred[AgiReply]]] = deque()
-        self._timer: IDelayedCall | None = None
+        self.deadline: float | None = None  # the factory's sweeper times out env and commands
         self._hangup_callbacks: list[Any] = []
 
     # -- connection -----------------------------------------------------------------------------
     def connectionMade(self) -> None:
-        self._timer = self.factory.clock.callLater(self.factory.command_timeout_s, self._env_timeout)
+        self.deadline = self.factory.clock.seconds() + self.factory.command_timeout_s
 
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         self.closed = True
-        self._cancel_timer()
+        self.deadline = None
         self._fail_all(AgiHangup("connection closed"))
         self._notify_hangup()
         self.factory.session_ended(self)
@@ -56,6 +55,7 @@ class FastAGIProtocol(Protocol):
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self.deadline = None
             self._fail_all(AgiHangup("session closed"))
             if self.transport is not None:
                 self.transport.loseConnection()
@@ -65,6 +65,10 @@ class FastAGIProtocol(Protocol):
         if self.closed:
             return
         buf = self._buf + data if self._buf else data
+        if not self._env_done:
+            buf = self._env_block(buf)
+            if buf is None:
+                return
         if b"\n" not in buf:
             if len(buf) > MAX_LINE:
                 self._protocol_error(AgiProtocolError(f"line longer than {MAX_LINE} bytes"))
@@ -78,28 +82,40 @@ class FastAGIProtocol(Protocol):
             line = raw.decode("utf-8", "replace")
             if line.endswith("\r"):
                 line = line[:-1]
-            if self._env_done:
-                self._reply_line(line)
-            else:
-                self._env_line(line)
+            self._reply_line(line)
 
-    def _env_line(self, line: str) -> None:
-        if not line:
-            if not self.env:
-                self._protocol_error(AgiProtocolError("empty AGI environment block"))
-                return
-            self._env_done = True
-            self._cancel_timer()
-            self.factory.start_session(self)
-            return
+    def _env_block(self, buf: bytes) -> bytes | None:
+        """Parse the environment once its blank line has arrived; return the bytes after it."""
+        if buf[:1] == b"\n" or buf[:2] == b"\r\n":
+            self._protocol_error(AgiProtocolError("empty AGI environment block"))
+            return None
+        end, skip = buf.find(b"\n\n"), 2
+        crlf = buf.find(b"\n\r\n")
+        if crlf >= 0 and (end < 0 or crlf < end):
+            end, skip = crlf, 3
+        if end < 0:
+            if len(buf) > MAX_LINE:
+                self._protocol_error(AgiProtocolError(f"AGI environment longer than {MAX_LINE} bytes"))
+            else:
+                self._buf = buf
+            return None
+        lines = buf[:end].decode("utf-8", "replace").split("\n")
+        if len(lines) > MAX_ENV_LINES:
+            self._protocol_error(AgiProtocolError(f"AGI environment longer than {MAX_ENV_LINES} lines"))
+            return None
+        env = self.env
         try:
-            key, value = parse_env_line(line)
+            for line in lines:
+                key, value = parse_env_line(line[:-1] if line.endswith("\r") else line)
+                env[key] = value
         except AgiProtocolError as exc:
             self._protocol_error(exc)
-            return
-        self.env[key] = value
-        if len(self.env) > MAX_ENV_LINES:
-            self._protocol_error(AgiProtocolError(f"AGI environment longer than {MAX_ENV_LINES} lines"))
+            return None
+        self._env_done = True
+        self._buf = b""
+        self.deadline = None
+        self.factory.start_session(self)
+        return buf[end + skip:]
 
     def _reply_line(self, line: str) -> None:
         if line == "HANGUP" and not self._parser.in_block:
@@ -141,12 +157,12 @@ class FastAGIProtocol(Protocol):
 
     def _write(self, command: str, d: defer.Deferred[AgiReply]) -> None:
         self._inflight = (command, d)
-        self._timer = self.factory.clock.callLater(self.factory.command_timeout_s, self._command_timeout)
+        self.deadline = self.factory.clock.seconds() + self.factory.command_timeout_s
         self.transport.write(command.encode("utf-8") + b"\n")
 
     def _complete(self) -> None:
-        self._cancel_timer()
         self._inflight = None
+        self.deadline = None
         if self._queue and not self.closed:
             self._write(*self._queue.popleft())
 
@@ -167,11 +183,6 @@ class FastAGIProtocol(Protocol):
                 LOG.exception("AGI hang-up callback failed")
 
     # -- failures -------------------------------------------------------------------------------
-    def _cancel_timer(self) -> None:
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        self._timer = None
-
     def _fail_all(self, exc: AgiError) -> None:
         pending = []
         if self._inflight is not None:
@@ -186,15 +197,19 @@ class FastAGIProtocol(Protocol):
         log(LOG, logging.WARNING, "FastAGI protocol error, closing the session", error=str(exc),
             script=self.env.get("agi_network_script"), uniqueid=self.env.get("agi_uniqueid"))
         self._buf = b""
-        self._cancel_timer()
         if self._inflight is not None:
             d = self._inflight[1]
             self._inflight = None
             d.errback(Failure(exc))
         self.close()
 
-    def _command_timeout(self) -> None:
-        self._timer = None
+    def expired(self) -> None:
+        """Called by the factory's sweeper once ``deadline`` has passed."""
+        self.deadline = None
+        if not self._env_done:
+            log(LOG, logging.WARNING, "FastAGI environment block not received in time, closing")
+            self.close()
+            return
         command = self._inflight[0] if self._inflight else ""
         log(LOG, logging.WARNING, "FastAGI command timed out, closing the session", command=command,
             timeout_s=self.factory.command_timeout_s, uniqueid=self.env.get("agi_uniqueid"))
@@ -202,9 +217,4 @@ class FastAGIProtocol(Protocol):
             d = self._inflight[1]
             self._inflight = None
             d.errback(Failure(AgiTimeout(f"no reply within {self.factory.command_timeout_s}s", command)))
-        self.close()
-
-    def _env_timeout(self) -> None:
-        self._timer = None
-        log(LOG, logging.WARNING, "FastAGI environment block not received in time, closing")
         self.close()

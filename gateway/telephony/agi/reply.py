@@ -9,7 +9,7 @@ the session, never here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gateway.telephony.agi.errors import (
     AgiDeadChannel,
@@ -31,7 +31,7 @@ class AgiReply:
     result: str
     data: str | None = None
     endpos: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] | None = None
 
     @property
     def value(self) -> int | None:
@@ -48,12 +48,14 @@ class AgiReply:
 
 def parse_result_line(line: str) -> AgiReply:
     """Parse one ``200 result=...`` line; raise :class:`AgiProtocolError` on anything else."""
+    if line.startswith("200 result=") and " " not in line[11:]:
+        return AgiReply(line[11:])  # the common bare form, e.g. "200 result=1"
     m = _RESULT_RE.match(line)
     if m is None:
         raise AgiProtocolError(f"malformed AGI reply line {line[:120]!r}")
     result, data, tail = m.groups()
     endpos = None
-    extra: dict[str, str] = {}
+    extra: dict[str, str] | None = None
     if tail:
         for pair in tail.split():
             key, _, val = pair.partition("=")
@@ -63,6 +65,7 @@ def parse_result_line(line: str) -> AgiReply:
                 except ValueError:
                     raise AgiProtocolError(f"malformed endpos in {line[:120]!r}") from None
             else:
+                extra = extra or {}
                 extra[key] = val
     return AgiReply(result, data, endpos, extra)
 

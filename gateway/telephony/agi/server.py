@@ -10,6 +10,7 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.protocol import ServerFactory
+from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from gateway.logs import log
@@ -59,6 +60,8 @@ class FastAGIFactory(ServerFactory):
         self.reactor = reactor
         self.clock = clock or reactor
         self.active: set[FastAGIProtocol] = set()
+        self._sweeper: LoopingCall | None = None
+        self.sweep_interval_s = min(1.0, command_timeout_s / 4)
         self.sessions_total = 0
         self.rejected_total = 0
         self.failed_total = 0
@@ -72,10 +75,23 @@ class FastAGIFactory(ServerFactory):
             return None
         proto = FastAGIProtocol(self)
         self.active.add(proto)
+        if self._sweeper is None:
+            self._sweeper = LoopingCall(self._sweep)
+            self._sweeper.clock = self.clock
+            self._sweeper.start(self.sweep_interval_s, now=False)
         return proto
 
     def session_ended(self, proto: FastAGIProtocol) -> None:
         self.active.discard(proto)
+        if not self.active and self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
+
+    def _sweep(self) -> None:
+        """One timer for all sessions: time out any environment block or command past its deadline."""
+        now = self.clock.seconds()
+        for proto in [p for p in self.active if p.deadline is not None and p.deadline <= now]:
+            proto.expired()
 
     def state(self) -> dict[str, int]:
         return {"agi_sessions": len(self.active), "agi_sessions_total": self.sessions_total,

@@ -61,11 +61,10 @@ class AgiSession:
     def set_variable(self, name: str, value: str) -> defer.Deferred[AgiReply]:
         return self.command("SET VARIABLE", name, quote(value))
 
-    @defer.inlineCallbacks
-    def get_variable(self, name: str) -> Any:
+    def get_variable(self, name: str) -> defer.Deferred[str | None]:
         """The variable's value, or ``None`` when unset (``200 result=0``)."""
-        reply = yield self.command("GET VARIABLE", name)
-        return reply.data if reply.result == "1" else None
+        return self.command("GET VARIABLE", name).addCallback(
+            lambda reply: reply.data if reply.result == "1" else None)
 
     def stream_file(self, filename: str, escape_digits: str = "") -> defer.Deferred[AgiReply]:
         return self.command("STREAM FILE", filename, quote(escape_digits))
