@@ -53,6 +53,7 @@ class AmiConfig(_Strict):
     ping_interval_s: float = Field(20, gt=0)
     reconnect_initial_s: float = Field(1, gt=0)
     reconnect_max_s: float = Field(30, gt=0)
+    action_timeout_s: float = Field(10, gt=0)
 
     def secret(self) -> str | None:
         return os.environ.get(self.secret_env) or None
@@ -66,9 +67,19 @@ class FastAgiConfig(_Strict):
     _check_listen = field_validator("listen")(classmethod(lambda cls, v: _hostport(v)))
 
 
+class OverflowConfig(_Strict):
+    """Overflow screening IVR (FastAGI script ``overflow_screening``)."""
+
+    hours_12345: str = Field("08:00-20:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    max_record_s: int = Field(60, gt=0)
+    silence_s: int = Field(3, gt=0)
+    recordings_subdir: str = "overflow"
+
+
 class AsteriskConfig(_Strict):
     ami: AmiConfig = AmiConfig()
     fastagi: FastAgiConfig = FastAgiConfig()
+    overflow: OverflowConfig = OverflowConfig()
 
 
 class HttpConfig(_Strict):
@@ -84,6 +95,9 @@ class HandoverConfig(_Strict):
     answer_timeout_s: float = Field(30, gt=0)
     conference_profile: str = "linkage_bridge"
     context: str = "linkage-handover"
+    agent_channel: str = "Local/s@linkage-12345-dial/n"
+    return_context: str = "linkage-110-return"
+    feature_code: str = "*5"
 
 
 class SpeechConfig(_Strict):

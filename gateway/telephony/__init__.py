@@ -1,0 +1,1 @@
+"""Asterisk integration: FastAGI server, AMI client, hand-over and overflow screening."""

@@ -1,0 +1,88 @@
+"""The gateway's FastAGI scripts (flat, one small function each, registered by script name).
+
+``overflow_screening``: record the caller's description (RECORD FILE, silence stop, time cap),
+then screen it. ``overflow_route [path]``: screen a file the local EAGI script already recorded.
+Both leave ``LINKAGE_NEXT``, ``LINKAGE_ROUTE``, ``LINKAGE_PRIORITY``, ``LINKAGE_TRANSCRIPT`` on
+the channel for the dialplan to act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from gateway.telephony.agi.errors import AgiError
+from gateway.telephony.agi.server import HandlerRegistry
+from gateway.telephony.agi.session import AgiSession
+from gateway.telephony.events import CallEvents
+from gateway.telephony.overflow import Screening, channel_safe
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class OverflowHandlers:
+    def __init__(self, screening: Screening, events: CallEvents, recordings_dir: Path, *,
+                 max_record_s: int = 60, silence_s: int = 3, run_blocking: Any = None,
+                 allowed_root: Path | None = None):
+        self.screening = screening
+        self.events = events
+        self.recordings_dir = recordings_dir
+        self.max_record_s = max_record_s
+        self.silence_s = silence_s
+        self.run_blocking = run_blocking  # None: the session's thread pool (tests may run inline)
+        self.allowed_root = (allowed_root or recordings_dir).resolve()  # overflow_route reads only here
+
+    def register(self, registry: HandlerRegistry) -> None:
+        registry.register("overflow_screening", self.overflow_screening)
+        registry.register("overflow_route", self.overflow_route)
+
+    async def overflow_screening(self, s: AgiSession) -> None:
+        incident = s.env.get("agi_arg_1") or s.uniqueid
+        # file name from UNIQUEID only: never from caller-ID (injection)
+        name = f"overflow-{_SAFE_NAME.sub('_', s.uniqueid)}"
+        base = self.recordings_dir / _SAFE_NAME.sub("_", incident) / name
+        os.makedirs(base.parent, exist_ok=True)
+        await s.answer()
+        await s.stream_file("linkage/overflow-describe")
+        reply = await s.record_file(str(base), "wav", "#", self.max_record_s * 1000, self.silence_s)
+        await self._route(s, f"{base}.wav", incident, hung_up=reply.data == "hangup" or s.hungup)
+
+    async def overflow_route(self, s: AgiSession) -> None:
+        path = s.env.get("agi_arg_1", "")
+        incident = s.env.get("agi_arg_2") or s.uniqueid
+        real = Path(path).resolve()
+        if not path or not real.is_relative_to(self.allowed_root):
+            await s.set_variable("LINKAGE_NEXT", "110")
+            await s.set_variable("LINKAGE_ROUTE", "review")
+            return
+        await self._route(s, str(real), incident, hung_up=s.hungup)
+
+    @staticmethod
+    async def _quietly(s: AgiSession, application: str) -> None:
+        if s.hungup:
+            return
+        with contextlib.suppress(AgiError):  # the channel went away; screening goes on regardless
+            await s.command("EXEC", application)
+
+    async def _route(self, s: AgiSession, path: str, incident: str, hung_up: bool) -> None:
+        caller = s.env.get("agi_callerid", "")
+        caller = "" if caller in ("unknown", "<unknown>") else caller
+        await self._quietly(s, "StartMusicOnHold")  # never silence while the gateway thinks
+        decision, triage, transcript = await self.screening.screen(
+            path, incident_id=incident, caller=caller, run_blocking=self.run_blocking or s.blocking)
+        await self._quietly(s, "StopMusicOnHold")
+        self.events.publish("overflowed", incident, s.uniqueid, stage="screened", next=decision.next,
+                            route=triage.get("route"), danger=bool(triage.get("danger")),
+                            reason=decision.reason, caller_hung_up=hung_up)
+        if s.hungup:
+            return
+        await s.set_variable("LINKAGE_ROUTE", str(triage.get("route") or "review"))
+        await s.set_variable("LINKAGE_PRIORITY", str(decision.priority))
+        await s.set_variable("LINKAGE_TRANSCRIPT", channel_safe(transcript))
+        if triage.get("agency"):
+            await s.set_variable("LINKAGE_AGENCY", str(triage["agency"]))
+        await s.set_variable("LINKAGE_NEXT", decision.next)
+
