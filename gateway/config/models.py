@@ -106,6 +106,15 @@ class SpeechConfig(_Strict):
     sample_rate: int = Field(8000, gt=0)
 
 
+class TranscriptsConfig(_Strict):
+    """Transcription jobs on Redis (claim idle time and delivery cap come from ``redis``)."""
+
+    group: str = Field("transcribers", pattern=r"^[A-Za-z0-9_.-]+$")
+    hook: str = Field("", pattern=r"^$|^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    block_ms: int = Field(1000, gt=0)
+    job_timeout_s: float = Field(3600, gt=0)
+
+
 class TriageConfig(_Strict):
     lexicon: str = "lexicon.yaml"
     review_below: float = Field(0.5, ge=0, le=1)
@@ -122,6 +131,7 @@ class GatewayFile(_Strict):
     http: HttpConfig = HttpConfig()
     handover: HandoverConfig = HandoverConfig()
     speech: SpeechConfig = SpeechConfig()
+    transcripts: TranscriptsConfig = TranscriptsConfig()
     triage: TriageConfig = TriageConfig()
     agencies: str = "agencies.yaml"
     deadlines: str = "deadlines.yaml"

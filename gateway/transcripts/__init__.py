@@ -1,0 +1,7 @@
+"""Transcription jobs on Redis: :func:`enqueue` a recording, :class:`Worker` processes the queue."""
+
+from gateway.transcripts.archive import TranscriptArchive
+from gateway.transcripts.jobs import JobError, Keys, enqueue, validate
+from gateway.transcripts.worker import Worker, load_hook
+
+__all__ = ["JobError", "Keys", "TranscriptArchive", "Worker", "enqueue", "load_hook", "validate"]
