@@ -23,6 +23,12 @@ from gateway.triage.scope import Cue, flags, keep_longest
 _RT_ORDER = ("report", "complaint", "suggestion", "consultation", "help")
 _EXTRA = 0.3  # weight of each further term of an agency
 _NA_MIN = 0.75  # not-accepted evidence needed to refuse a matter
+_STRONG = 0.75  # a danger term this heavy (a full term, or its homophone) is a strong signal
+
+
+def _specific(weight: float, length: int) -> float:
+    """Longer phrases are more specific than short words: up to 30% more weight."""
+    return weight * min(1.3, 1.0 + 0.1 * max(0, length - 2))
 
 
 class Classifier:
@@ -69,10 +75,13 @@ class Classifier:
                 parts.append(h)
             elif h.kind == REQUEST:
                 requests.append(h.ref)  # type: ignore[arg-type]
-        cues = keep_longest(cues)
+        # A cue inside a term is part of the term (the 没 of 没反应 negates nothing).
+        spans = [(h.start, h.end) for h in targets] + [(h.start, h.end) for h in parts]
+        cues = [c for c in keep_longest(cues)
+                if not any(s <= c.start and c.end <= e and (c.start, c.end) != (s, e) for s, e in spans)]
         scope = self.lexicon.scope
         # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
-        spans = {(h.start, h.end) for h in targets}
+        spans = list({(h.start, h.end) for h in targets})
         kept: list[tuple[Match, Any]] = []
         seen: set[tuple[int, int, int]] = set()
         for h in targets:
@@ -171,7 +180,7 @@ class Classifier:
             elif g.kind == "agency_name":
                 named[m.target] = named.get(m.target, 0.0) + m.weight
             else:
-                agency_terms.setdefault(m.target, []).append(m.weight)
+                agency_terms.setdefault(m.target, []).append(_specific(m.weight, m.end - m.start))
                 first_seen.setdefault(m.target, m.start)
                 best = agency_best.get(m.target)
                 if best is None or m.weight > best[0].weight:
@@ -209,7 +218,7 @@ class Classifier:
                                 reason=why, **common)
         primary = ranked[0]
         second = agencies[ranked[1]] if len(ranked) > 1 else 0.0
-        confidence = min(1.0, top) * top / (top + second + 0.5 * na)
+        confidence = min(1.0, top) * (top / (top + second + 0.5 * na)) ** 0.5
         m, g = agency_best.get(primary) or (None, None)
         category = g.category if g else None
         subcategory = g.subcategory if g else None
@@ -225,7 +234,7 @@ class Classifier:
     def _danger(self, danger: dict[str, float], danger_max: dict[str, float],
                 best: dict[str, tuple[Match, Any]], links: set[str], ranked: list[str], top: float,
                 joint: list[str], request_type: str, common: dict[str, Any]) -> TriageResult:
-        strong = [r for r in danger if danger_max[r] >= 0.9]
+        strong = [r for r in danger if danger_max[r] >= _STRONG]
         if strong:
             route = min(strong, key=lambda r: self._priority[r])
         else:

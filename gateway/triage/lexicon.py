@@ -12,7 +12,7 @@ from gateway.config.loader import ConfigError
 
 DANGER_ROUTES = ("police", "fire", "medical", "emergency")
 REQUEST_TYPES = ("consultation", "help", "complaint", "report", "suggestion")
-SCOPE_CUES = ("negation", "past", "present", "hypothetical", "resolved", "neutral")
+SCOPE_CUES = ("negation", "past", "present", "hypothetical", "resolved", "neutral", "boundary")
 WEAK_FACTOR = 0.5
 
 

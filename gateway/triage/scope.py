@@ -26,12 +26,19 @@ def keep_longest(cues: list[Cue]) -> list[Cue]:
     return out
 
 
+def _crosses(lo: int, hi: int, cues: list[Cue]) -> bool:
+    """A boundary cue (但是, 就是 …) lies between ``lo`` and ``hi``."""
+    return any(b.name == "boundary" and b.start >= lo and b.end <= hi for b in cues)
+
+
 def flags(start: int, end: int, cues: list[Cue], scope: Scope) -> tuple[bool, bool, bool]:
     """``(negated, past, hypothetical)`` for a term at ``[start, end)``."""
     negated = past = hypo = False
     for c in cues:
         if c.end <= start:
             gap = start - c.end
+            if c.name in ("boundary", "present", "neutral") or _crosses(c.end, start, cues):
+                continue
             if c.name == "negation" and gap <= scope.negation_window:
                 negated = True
             elif c.name == "hypothetical" and gap <= scope.hypothetical_window:
@@ -41,6 +48,7 @@ def flags(start: int, end: int, cues: list[Cue], scope: Scope) -> tuple[bool, bo
                 p.name == "present" and p.start >= c.end and p.end <= start for p in cues
             ):
                 past = True
-        elif c.start >= end and c.name == "resolved" and c.start - end <= scope.resolved_window:
+        elif (c.start >= end and c.name == "resolved" and c.start - end <= scope.resolved_window
+              and not _crosses(end, c.start, cues)):
             past = True
     return negated, past, hypo
