@@ -1,0 +1,95 @@
+"""Text normalisation for recogniser output: traditional → simplified, fillers out, pinyin keys.
+
+Everything expensive (the OpenCC converter, the filler pattern, the pinyin table) is built once
+by :class:`Normaliser`; :meth:`Normaliser.text` and :meth:`Normaliser.pinyin_key` are then pure.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import opencc
+from pypinyin.pinyin_dict import pinyin_dict
+
+# Private-use code points stand for toneless syllables, so a pinyin key has exactly one
+# character per input character and match positions carry over unchanged.
+_PUA_BASE = 0xE000
+_PUNCT = "，。！？、；：“”‘’（）《》【】,.!?;:'\"()[]<>…—~-·/\\|*#@&%$^_=+`"
+
+
+def _toneless(reading: str) -> str:
+    stripped = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+    return stripped.replace("ü", "v").lower()
+
+
+def build_pinyin_table(
+    initials: Iterable[tuple[str, str]] = (), finals: Iterable[tuple[str, str]] = ()
+) -> dict[int, str]:
+    """Map each CJK code point to one private-use character per toneless syllable.
+
+    The first (most common) reading of each character is used, the same for lexicon terms and
+    for transcripts, so 路等 and 路灯 (lu deng) share a key. ``initials``
+    (e.g. ``("zh", "z")``) and ``finals`` (e.g. ``("ing", "in")``) merge sounds a recogniser
+    confuses.
+    """
+    init_rules, final_rules = list(initials), list(finals)
+    ids: dict[str, str] = {}
+    table: dict[int, str] = {}
+    for cp, readings in pinyin_dict.items():
+        syl = _toneless(readings.split(",")[0])
+        for old, new in init_rules:
+            if syl.startswith(old):
+                syl = new + syl[len(old):]
+                break
+        for old, new in final_rules:
+            if syl.endswith(old):
+                syl = syl[: -len(old)] + new
+                break
+        key = ids.get(syl)
+        if key is None:
+            key = ids[syl] = chr(_PUA_BASE + len(ids))
+        table[cp] = key
+    return table
+
+
+class Normaliser:
+    """t2s with OpenCC, NFKC, lower case, whitespace/punctuation/filler removal; pinyin keys."""
+
+    def __init__(
+        self,
+        fillers: Iterable[str] = (),
+        initials: Iterable[tuple[str, str]] = (),
+        finals: Iterable[tuple[str, str]] = (),
+    ):
+        self._t2s = opencc.OpenCC("t2s")
+        singles = sorted({f for f in fillers if len(f) == 1})
+        multis = sorted({f for f in fillers if len(f) > 1}, key=len, reverse=True)
+        alts = [re.escape(m) for m in multis]
+        chars = re.escape("".join(singles) + _PUNCT)
+        alts.append(rf"[\s{chars}]")
+        self._strip = re.compile("|".join(alts))
+        self._fuzzy = (tuple(initials), tuple(finals))
+        self._pinyin: dict[int, str] | None = None
+
+    def prepare(self) -> None:
+        """Build the pinyin table now (about 40k entries) rather than on first use."""
+        if self._pinyin is None:
+            self._pinyin = build_pinyin_table(*self._fuzzy)
+
+    def text(self, raw: str) -> str:
+        """The form every lexicon term and every transcript is matched in."""
+        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        return self._strip.sub("", simplified.lower())
+
+    def term(self, raw: str) -> str:
+        """A lexicon term in matching form (fillers are kept: they may be part of a term)."""
+        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        return re.sub(rf"[\s{re.escape(_PUNCT)}]", "", simplified.lower())
+
+    def pinyin_key(self, text: str) -> str:
+        """One private-use character per CJK character (its syllable); others unchanged."""
+        if self._pinyin is None:
+            self.prepare()
+        return text.translate(self._pinyin)  # type: ignore[arg-type]

@@ -1,0 +1,58 @@
+"""Result types of the classifier; plain frozen dataclasses, JSON-ready via ``to_dict``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+EMERGENCY_ROUTES = frozenset({"police", "fire", "medical", "emergency"})
+ROUTES = (*sorted(EMERGENCY_ROUTES), "hotline", "not_accepted", "review")
+
+
+def is_emergency(route: str) -> bool:
+    """True for the four emergency desks (police, fire, medical, emergency)."""
+    return route in EMERGENCY_ROUTES
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One lexicon term found in the normalised text, ``[start, end)``."""
+
+    term: str
+    target: str  # a desk route, "not_accepted" or an agency code
+    weight: float
+    start: int
+    end: int
+    negated: bool = False
+    past: bool = False
+    hypothetical: bool = False
+    homophone: bool = False  # matched on pinyin: the transcript wrote another character
+    surface: str = ""  # the characters of the transcript that matched
+    key: str = ""  # where the term lives in the lexicon
+
+    @property
+    def active(self) -> bool:
+        return not (self.negated or self.past or self.hypothetical)
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    route: str
+    agency: str | None
+    joint_agencies: list[str]
+    linked_routes: list[str]
+    category: str | None
+    subcategory: str | None
+    request_type: str
+    urgency: str  # immediate | urgent | normal
+    confidence: float
+    danger: bool
+    matched: list[Match]
+    normalised: str = ""
+    reason: str = ""
+    cues: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["confidence"] = round(self.confidence, 3)
+        return d
