@@ -7,15 +7,14 @@ import time
 from typing import Any
 
 import redis
-from prometheus_client import Gauge
 from twisted.application.service import Service
 from twisted.internet import task, threads
 from twisted.internet.interfaces import IReactorTime
 
 from gateway.logs import log
+from gateway.tickets.metrics import REDIS_UP
 
 LOG = logging.getLogger(__name__)
-REDIS_UP = Gauge("linkage_redis_up", "1 when the gateway's Redis answers PING")
 
 
 class RedisMonitor(Service):
