@@ -453,10 +453,11 @@ class TicketService:
                         pipe.xack(ack[0], ack[1], ack[2])
                     if updated.status == "closed":
                         pipe.expire(key, FINISHED_TTL_S)
-                        pipe.expire(self.keys.where(ev.ticket_id), FINISHED_TTL_S)
                     pipe.execute()
                 except redis.WatchError:
                     continue
+            if updated.status == "closed":  # the pointer lives in its own slot: a separate command
+                self.redis.expire(self.keys.where(ev.ticket_id), FINISHED_TTL_S)
             metrics.FEEDBACK_APPLIED.labels(ev.type).inc()
             if ev.type == "delivered":
                 metrics.TICKETS_DELIVERED.labels(slot).inc()
