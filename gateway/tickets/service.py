@@ -318,7 +318,14 @@ class TicketService:
             if not mine:
                 return 0
             for path in self.spool.files():
-                ticket = Ticket.model_validate_json(path.read_text(encoding="utf-8"))
+                try:
+                    ticket = Ticket.model_validate_json(path.read_text(encoding="utf-8"))
+                except (ValidationError, OSError, UnicodeDecodeError) as exc:
+                    kept = self.spool.quarantine(path)
+                    log(
+                        LOG, logging.ERROR, "unreadable spool file kept aside", path=str(kept), error=str(exc)
+                    )
+                    continue
                 self._store([ticket])
                 path.unlink()
                 n += 1
