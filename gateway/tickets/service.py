@@ -166,7 +166,12 @@ class TicketService:
         unknown = set(draft) - DRAFT_KEYS
         if unknown:
             raise TicketError(f"unknown draft keys {sorted(unknown)}; allowed: {sorted(DRAFT_KEYS)}")
-        now = parse_time(draft["created_at"]) if draft.get("created_at") else utcnow()
+        try:
+            now = parse_time(draft["created_at"]) if draft.get("created_at") else utcnow()
+        except (TypeError, ValueError):
+            raise TicketError(
+                f"invalid ticket draft: created_at {draft['created_at']!r} is not an ISO time"
+            ) from None
         route = draft.get("route") or "hotline"
         agency = draft.get("agency") or None
         if agency:
@@ -187,11 +192,16 @@ class TicketService:
         phone = normalize(raw)
         triage = draft.get("triage")
         keywords = draft.get("keywords") or (triage or {}).get("keywords") or []
-        recs = [
-            RecordingRef(recording_id=r) if isinstance(r, str) else RecordingRef(**r)
-            for r in draft.get("recordings") or []
-        ]
         urgency = draft.get("urgency") or ("emergency" if route in EMERGENCY_ROUTES else "normal")
+        recs = []
+        for i, r in enumerate(draft.get("recordings") or []):
+            try:
+                recs.append(
+                    RecordingRef(recording_id=r) if isinstance(r, str) else RecordingRef.model_validate(r)
+                )
+            except ValidationError as exc:
+                msgs = [f"recordings.{i}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+                raise TicketError("invalid ticket draft: " + "; ".join(msgs)) from None
         try:
             ticket = Ticket(
                 ticket_id=draft.get("ticket_id") or new_ticket_id(now),

@@ -262,3 +262,26 @@ def test_metrics_counted(svc, r, config):
     GatewayWorker(svc, Archive(config.archive_path), "m").refresh_metrics()
     assert val("linkage_tickets_pending", agency="gas") == 1  # queued, not yet read by gas
     assert val("linkage_redis_up") in (0, 1)
+
+
+def test_bad_drafts_get_clear_errors(svc):
+    from gateway.tickets import TicketError
+
+    with pytest.raises(TicketError, match=r"source: Input should be '110_transfer'"):
+        svc.build({**DRAFT, "source": "fax"})
+    with pytest.raises(TicketError, match="created_at 'yesterday' is not an ISO time"):
+        svc.build({**DRAFT, "created_at": "yesterday"})
+    with pytest.raises(TicketError, match=r"unknown draft keys \['colour'\]"):
+        svc.build({**DRAFT, "colour": "red"})
+    with pytest.raises(TicketError, match=r"recordings\.0\.recording_id: Field required"):
+        svc.build({**DRAFT, "recordings": [{"path": "a.wav"}]})
+    with pytest.raises(TicketError, match="incident_id is required"):
+        svc.build({**DRAFT, "incident_id": ""})
+    with pytest.raises(UnknownAgency, match="unknown joint agency 'fbi'"):
+        svc.build({**DRAFT, "joint_agencies": ["fbi"]})
+    t = svc.build({**DRAFT, "caller": "not a number"})  # accepted, flagged
+    assert t.caller.raw == "not a number" and not t.caller.valid
+    fire = svc.build(
+        {"incident_id": "I", "source": "110_transfer", "route": "fire", "joint_agencies": ["gas"]}
+    )
+    assert fire.agency == "fire" and fire.urgency == "emergency" and fire.deadlines.handover_due_at
