@@ -482,6 +482,112 @@ class TicketService:
                 return self._finish_reroute(updated, data["rerouted_to"], ev, ack)
             return updated
 
+    def apply_feedback_run(
+        self,
+        events: list[dict[str, Any]],
+        *,
+        ack: tuple[str, str, str] | None = None,
+        agency: str | None = None,
+        defer_early: bool = False,
+    ) -> int:
+        """Apply the leading updates of ``events`` that concern one ticket in one transaction.
+
+        Returns how many were dealt with (applied or repeats); the caller applies the rest one
+        by one with :meth:`apply_feedback` (a return, an error, another ticket). ``ack`` is
+        acknowledged only when all of ``events`` were dealt with here.
+        """
+        evs: list[FeedbackEvent] = []
+        for raw in events:
+            try:
+                ev = FeedbackEvent.model_validate(raw)
+            except ValidationError:
+                break
+            if (
+                ev.type not in FEEDBACK_TYPES
+                or ev.type == "returned"
+                or (evs and ev.ticket_id != evs[0].ticket_id)
+            ):
+                break
+            if ev.at:
+                try:
+                    parse_time(ev.at)
+                except ValueError:
+                    break
+            evs.append(ev)
+        if len(evs) < 2:
+            return 0  # nothing to gain over apply_feedback
+        slot = self.where(evs[0].ticket_id)
+        if slot is None:
+            return 0
+        key = self.keys.doc(slot, evs[0].ticket_id)
+        while True:
+            with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(key)
+                    raw_doc = pipe.hgetall(key)
+                    fields = {s(k): s(v) for k, v in raw_doc.items()}
+                    if not fields or fields.get("moved_to"):
+                        return 0
+                    ticket = Ticket.model_validate_json(fields["doc"])
+                    seen: list[str] = json.loads(fields.get("seen") or "[]")
+                    applied: list[tuple[FeedbackEvent, str, Ticket, dict[str, Any]]] = []
+                    done = 0
+                    for ev in evs:
+                        if ev.event_id in seen:
+                            done += 1
+                            continue
+                        if (agency and ticket.agency != agency) or (
+                            defer_early and is_early(ticket.status, ev.type)
+                        ):
+                            break
+                        try:
+                            updated, data = self._transition(ticket, ev, iso(utcnow()))
+                        except InvalidTransition:
+                            break
+                        applied.append((ev, ticket.status, updated, data))
+                        seen.append(ev.event_id)
+                        ticket = updated
+                        done += 1
+                    if not applied:
+                        pipe.unwatch()
+                        if done == len(events) and ack:
+                            self.redis.xack(ack[0], ack[1], ack[2])
+                        return done
+                    doc = ticket.to_json()
+                    pipe.multi()
+                    pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen)})
+                    for ev, status_from, updated, data in applied:
+                        snap = doc if updated is ticket else None
+                        pipe.xadd(
+                            self.keys.events(slot),
+                            {
+                                "event": _event(
+                                    updated,
+                                    ev.type,
+                                    event_id=ev.event_id,
+                                    status_from=status_from,
+                                    at=updated.updated_at,
+                                    actor=ev.actor,
+                                    data=data,
+                                    doc=snap,
+                                )
+                            },
+                        )
+                    if ack and done == len(events):
+                        pipe.xack(ack[0], ack[1], ack[2])
+                    if ticket.status == "closed":
+                        pipe.expire(key, FINISHED_TTL_S)
+                    pipe.execute()
+                except redis.WatchError:
+                    continue
+            for ev, _f, _u, _d in applied:
+                metrics.FEEDBACK_APPLIED.labels(ev.type).inc()
+                if ev.type == "delivered":
+                    metrics.TICKETS_DELIVERED.labels(slot).inc()
+            if ticket.status == "closed":
+                self.redis.expire(self.keys.where(ticket.ticket_id), FINISHED_TTL_S)
+            return done
+
     def _reroute_target(self, ticket: Ticket, data: dict[str, Any]) -> str:
         target = data.get("reroute_to")
         valid = target in self.config.agencies.agencies or target in self.config.agencies.desks

@@ -285,3 +285,22 @@ def test_bad_drafts_get_clear_errors(svc):
         {"incident_id": "I", "source": "110_transfer", "route": "fire", "joint_agencies": ["gas"]}
     )
     assert fire.agency == "fire" and fire.urgency == "emergency" and fire.deadlines.handover_due_at
+
+
+def test_entry_with_an_impossible_update_in_the_middle(svc, r, config, archive):
+    t = svc.create(DRAFT)
+    c = AgencyConsumer(r, config, "water", "w1")
+    [d] = c.read(block_ms=100)
+    c.post([c.event(d, "delivered"), c.event(d, "closed"), c.event(d, "accepted")])
+    worker = FeedbackWorker(svc, "g1")
+    worker.run_once()
+    assert svc.get(t.ticket_id).status == "delivered"  # "closed" may still be early: the entry waits
+    fb = svc.keys.feedback("water")
+    [p] = r.xpending_range(fb, FEEDBACK_GROUP, "-", "+", 10)
+    r.xclaim(fb, FEEDBACK_GROUP, "g1", 0, [p["message_id"]], idle=10**7)
+    assert worker.claim() == 1  # second delivery: "closed" is rejected, the rest applied
+    assert svc.get(t.ticket_id).status == "accepted"
+    assert r.xpending(fb, FEEDBACK_GROUP)["pending"] == 0
+    Archiver(r, config, archive, "a1").run_once()
+    types = [e["type"] for e in archive.history(t.ticket_id)]
+    assert types == ["created", "delivered", "rejected_transition", "accepted"]
