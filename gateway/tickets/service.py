@@ -59,10 +59,14 @@ DRAFT_KEYS = {
 FINISHED_TTL_S = 7 * 86400  # closed tickets and re-route tombstones leave Redis (the archive keeps them)
 REROUTE_FALLBACK = "hotline"  # a return with no valid target goes back to the 12345 desk for dispatch
 
-# Create a ticket once: doc, queue entry and "created" event in one slot, atomically.
+# Create a ticket once: doc, queue entry and "created" event in one slot, atomically. A ticket
+# re-routed back to an agency that returned it earlier replaces that agency's tombstone (higher hop).
 _CREATE_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'seen', ARGV[5])
+local hop = redis.call('HGET', KEYS[1], 'hop')
+if hop and tonumber(hop) >= tonumber(ARGV[3]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 and not hop then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'seen', ARGV[5], 'hop', ARGV[3])
 if ARGV[6] == '1' then
   redis.call('XADD', KEYS[2], '*', 'ticket_id', ARGV[2], 'hop', ARGV[3], 'doc', ARGV[1], 't', ARGV[7])
 end
@@ -93,6 +97,7 @@ class FeedbackEvent(BaseModel):
     type: str
     at: str | None = None
     actor: str | None = None
+    hop: int | None = Field(None, description="the routing the update is about (stale ones are rejected)")
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -413,7 +418,7 @@ class TicketService:
                     if ev.event_id in seen:  # a repeat: already applied
                         pipe.unwatch()
                         if ev.type == "returned" and fields.get("moved_to"):
-                            return self._finish_reroute(ticket, fields["moved_to"], ev, ack)
+                            return self._finish_reroute(ticket, fields["moved_to"], ev, ack, seen)
                         if ack:
                             self.redis.xack(ack[0], ack[1], ack[2])
                         return ticket
@@ -423,6 +428,14 @@ class TicketService:
                         key = self.keys.doc(slot, ev.ticket_id)
                         continue
                     try:
+                        if ev.hop is not None and ev.hop != ticket.hop:
+                            raise InvalidTransition(
+                                ticket.ticket_id,
+                                ticket.status,
+                                ev.type,
+                                f"the update is about routing #{ev.hop}; "
+                                f"the ticket is at routing #{ticket.hop}",
+                            )
                         if agency and ticket.agency != agency:
                             raise InvalidTransition(
                                 ticket.ticket_id,
@@ -479,7 +492,7 @@ class TicketService:
             if ev.type == "delivered":
                 metrics.TICKETS_DELIVERED.labels(slot).inc()
             if ev.type == "returned":
-                return self._finish_reroute(updated, data["rerouted_to"], ev, ack)
+                return self._finish_reroute(updated, data["rerouted_to"], ev, ack, seen)
             return updated
 
     def apply_feedback_run(
@@ -536,8 +549,10 @@ class TicketService:
                         if ev.event_id in seen:
                             done += 1
                             continue
-                        if (agency and ticket.agency != agency) or (
-                            defer_early and is_early(ticket.status, ev.type)
+                        if (
+                            (agency and ticket.agency != agency)
+                            or (ev.hop is not None and ev.hop != ticket.hop)
+                            or (defer_early and is_early(ticket.status, ev.type))
                         ):
                             break
                         try:
@@ -671,7 +686,12 @@ class TicketService:
         log(LOG, logging.WARNING, "transition rejected", ticket_id=ticket.ticket_id, error=str(err))
 
     def _finish_reroute(
-        self, returned: Ticket, target: str, ev: FeedbackEvent, ack: tuple[str, str, str] | None
+        self,
+        returned: Ticket,
+        target: str,
+        ev: FeedbackEvent,
+        ack: tuple[str, str, str] | None,
+        seen: list[str],
     ) -> Ticket:
         """退单, second half: the copy at ``target`` (idempotent), the pointer, then the ack.
 
@@ -691,6 +711,7 @@ class TicketService:
             status_from="returned",
             event_id=f"{ev.event_id}:rerouted",
             data={"from": returned.agency, "to": target, "reason": ev.data.get("reason")},
+            seen=seen,  # the copy remembers the updates already applied: a repeat re-routes nothing
         )
         self.redis.set(self.keys.where(returned.ticket_id), target)
         if ack:

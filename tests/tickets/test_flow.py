@@ -147,11 +147,15 @@ def test_returned_ticket_is_rerouted(svc, r, config, archive):
     h.post([h.event(hd, "delivered"), h.event(hd, "returned", reason="不属本单位职责")])
     FeedbackWorker(svc, "g1").run_once()
     assert svc.get(t.ticket_id).agency == "hotline"
+    late = {"event_id": "h-late", "ticket_id": t.ticket_id, "type": "accepted"}  # no hop: agency check
+    r.xadd(svc.keys.feedback("housing"), {"event": json.dumps(late)})
+    FeedbackWorker(svc, "g1").run_once()
     Archiver(r, config, archive, "a1").run_once()
     types = [e["type"] for e in archive.history(t.ticket_id)]
     assert types.count("rerouted") == 2 and types.count("returned") == 2
-    [late] = [e for e in archive.history(t.ticket_id) if e["type"] == "rejected_transition"]
-    assert "now with housing; water's update does not apply" in late["data"]["error"]
+    late, other = [e for e in archive.history(t.ticket_id) if e["type"] == "rejected_transition"]
+    assert "the update is about routing #0; the ticket is at routing #1" in late["data"]["error"]
+    assert "now with hotline; housing's update does not apply" in other["data"]["error"]
     assert archive.get_ticket(t.ticket_id)["agency"] == "hotline"
 
 
