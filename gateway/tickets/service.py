@@ -127,7 +127,7 @@ def _event(
         "status_to": ticket.status,
         "at": at,
         "actor": actor,
-        "data": {"agency": ticket.agency, **(data or {})},
+        "data": {"agency": ticket.agency, "version": ticket.version, **(data or {})},
     }
     text = json.dumps(head, ensure_ascii=False)[:-1]
     return text if doc is False else text + ', "ticket": ' + (doc or ticket.to_json()) + "}"
@@ -702,6 +702,7 @@ class TicketService:
         new.previous_agencies = [*returned.previous_agencies, returned.agency or ""]
         new.agency, new.hop, new.status = target, returned.hop + 1, "created"
         new.version = returned.version + 1
+        new.updated_at = max(returned.updated_at, iso(utcnow()))
         self._ensure(target)
         created = self._create_call(
             self.redis,
