@@ -100,6 +100,7 @@ class AgencyConsumer:
             "event_id": f"{d.ticket.ticket_id}:{d.ticket.hop}:{type_}",
             "ticket_id": d.ticket.ticket_id,
             "type": type_,
+            "hop": d.ticket.hop,
             "at": iso(utcnow()),
             "actor": f"{self.agency}/{self.name}",
             "data": data,

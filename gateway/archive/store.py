@@ -150,7 +150,7 @@ class Archive:
         """Every event of a ticket, oldest first."""
         rows = self.db.execute(
             "SELECT event_id, ticket_id, type, status_from, status_to, at, actor, data FROM ticket_events"
-            " WHERE ticket_id = ? ORDER BY at, seq",
+            " WHERE ticket_id = ? ORDER BY at, COALESCE(json_extract(data, '$.version'), 0), seq",
             (ticket_id,),
         ).fetchall()
         return [{**dict(r), "data": json.loads(r["data"])} for r in rows]

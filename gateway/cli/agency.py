@@ -63,6 +63,8 @@ def consume(
             continue
         last_new = time.monotonic()
         for d in batch:
+            # Show it first, then report, then ack: a crash in between shows a ticket twice
+            # (it comes back to this group), never zero times.
             t = d.ticket
             events = [consumer.event(d, "delivered"), consumer.event(d, "accepted")]
             if handle:
@@ -70,8 +72,6 @@ def consume(
                     consumer.event(d, "arrived", scene_report="到场核实"),
                     consumer.event(d, "handled", result="已处置"),
                 ]
-            consumer.post(events)
-            consumer.ack(d)
             seen += 1
             if as_json:
                 emit_json(
@@ -88,6 +88,9 @@ def consume(
                     f"due {t.deadlines.due_at or t.deadlines.arrival_due_at or '-'}"
                     f"{' (taken over)' if d.claimed else ''}\n     {t.location or ''} {t.summary}"
                 )
+            sys.stdout.flush()
+            consumer.post(events)
+            consumer.ack(d)
     if not as_json:
         click.echo(f"{seen} ticket(s) consumed", err=True)
 

@@ -47,7 +47,10 @@ class FeedbackWorker:
             reason = exc.args[0] if isinstance(exc, BadEvent) else f"unreadable feedback entry: {exc!r}"
             self._dead(code, entry_id, fields, reason)
             return
-        for i, ev in enumerate(events):
+        start = self.service.apply_feedback_run(events, ack=ack, agency=code, defer_early=first)
+        if start == len(events):
+            return
+        for i, ev in enumerate(events[start:], start):
             last = i == len(events) - 1
             try:
                 self.service.apply_feedback(ev, ack=ack if last else None, agency=code, defer_early=first)

@@ -59,10 +59,14 @@ DRAFT_KEYS = {
 FINISHED_TTL_S = 7 * 86400  # closed tickets and re-route tombstones leave Redis (the archive keeps them)
 REROUTE_FALLBACK = "hotline"  # a return with no valid target goes back to the 12345 desk for dispatch
 
-# Create a ticket once: doc, queue entry and "created" event in one slot, atomically.
+# Create a ticket once: doc, queue entry and "created" event in one slot, atomically. A ticket
+# re-routed back to an agency that returned it earlier replaces that agency's tombstone (higher hop).
 _CREATE_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'seen', ARGV[5])
+local hop = redis.call('HGET', KEYS[1], 'hop')
+if hop and tonumber(hop) >= tonumber(ARGV[3]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 and not hop then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'seen', ARGV[5], 'hop', ARGV[3])
 if ARGV[6] == '1' then
   redis.call('XADD', KEYS[2], '*', 'ticket_id', ARGV[2], 'hop', ARGV[3], 'doc', ARGV[1], 't', ARGV[7])
 end
@@ -93,6 +97,7 @@ class FeedbackEvent(BaseModel):
     type: str
     at: str | None = None
     actor: str | None = None
+    hop: int | None = Field(None, description="the routing the update is about (stale ones are rejected)")
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -122,7 +127,7 @@ def _event(
         "status_to": ticket.status,
         "at": at,
         "actor": actor,
-        "data": {"agency": ticket.agency, **(data or {})},
+        "data": {"agency": ticket.agency, "version": ticket.version, **(data or {})},
     }
     text = json.dumps(head, ensure_ascii=False)[:-1]
     return text if doc is False else text + ', "ticket": ' + (doc or ticket.to_json()) + "}"
@@ -166,7 +171,12 @@ class TicketService:
         unknown = set(draft) - DRAFT_KEYS
         if unknown:
             raise TicketError(f"unknown draft keys {sorted(unknown)}; allowed: {sorted(DRAFT_KEYS)}")
-        now = parse_time(draft["created_at"]) if draft.get("created_at") else utcnow()
+        try:
+            now = parse_time(draft["created_at"]) if draft.get("created_at") else utcnow()
+        except (TypeError, ValueError):
+            raise TicketError(
+                f"invalid ticket draft: created_at {draft['created_at']!r} is not an ISO time"
+            ) from None
         route = draft.get("route") or "hotline"
         agency = draft.get("agency") or None
         if agency:
@@ -187,11 +197,16 @@ class TicketService:
         phone = normalize(raw)
         triage = draft.get("triage")
         keywords = draft.get("keywords") or (triage or {}).get("keywords") or []
-        recs = [
-            RecordingRef(recording_id=r) if isinstance(r, str) else RecordingRef(**r)
-            for r in draft.get("recordings") or []
-        ]
         urgency = draft.get("urgency") or ("emergency" if route in EMERGENCY_ROUTES else "normal")
+        recs = []
+        for i, r in enumerate(draft.get("recordings") or []):
+            try:
+                recs.append(
+                    RecordingRef(recording_id=r) if isinstance(r, str) else RecordingRef.model_validate(r)
+                )
+            except ValidationError as exc:
+                msgs = [f"recordings.{i}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+                raise TicketError("invalid ticket draft: " + "; ".join(msgs)) from None
         try:
             ticket = Ticket(
                 ticket_id=draft.get("ticket_id") or new_ticket_id(now),
@@ -318,7 +333,14 @@ class TicketService:
             if not mine:
                 return 0
             for path in self.spool.files():
-                ticket = Ticket.model_validate_json(path.read_text(encoding="utf-8"))
+                try:
+                    ticket = Ticket.model_validate_json(path.read_text(encoding="utf-8"))
+                except (ValidationError, OSError, UnicodeDecodeError) as exc:
+                    kept = self.spool.quarantine(path)
+                    log(
+                        LOG, logging.ERROR, "unreadable spool file kept aside", path=str(kept), error=str(exc)
+                    )
+                    continue
                 self._store([ticket])
                 path.unlink()
                 n += 1
@@ -396,7 +418,7 @@ class TicketService:
                     if ev.event_id in seen:  # a repeat: already applied
                         pipe.unwatch()
                         if ev.type == "returned" and fields.get("moved_to"):
-                            return self._finish_reroute(ticket, fields["moved_to"], ev, ack)
+                            return self._finish_reroute(ticket, fields["moved_to"], ev, ack, seen)
                         if ack:
                             self.redis.xack(ack[0], ack[1], ack[2])
                         return ticket
@@ -406,6 +428,14 @@ class TicketService:
                         key = self.keys.doc(slot, ev.ticket_id)
                         continue
                     try:
+                        if ev.hop is not None and ev.hop != ticket.hop:
+                            raise InvalidTransition(
+                                ticket.ticket_id,
+                                ticket.status,
+                                ev.type,
+                                f"the update is about routing #{ev.hop}; "
+                                f"the ticket is at routing #{ticket.hop}",
+                            )
                         if agency and ticket.agency != agency:
                             raise InvalidTransition(
                                 ticket.ticket_id,
@@ -453,16 +483,125 @@ class TicketService:
                         pipe.xack(ack[0], ack[1], ack[2])
                     if updated.status == "closed":
                         pipe.expire(key, FINISHED_TTL_S)
-                        pipe.expire(self.keys.where(ev.ticket_id), FINISHED_TTL_S)
                     pipe.execute()
                 except redis.WatchError:
                     continue
+            if updated.status == "closed":  # the pointer lives in its own slot: a separate command
+                self.redis.expire(self.keys.where(ev.ticket_id), FINISHED_TTL_S)
             metrics.FEEDBACK_APPLIED.labels(ev.type).inc()
             if ev.type == "delivered":
                 metrics.TICKETS_DELIVERED.labels(slot).inc()
             if ev.type == "returned":
-                return self._finish_reroute(updated, data["rerouted_to"], ev, ack)
+                return self._finish_reroute(updated, data["rerouted_to"], ev, ack, seen)
             return updated
+
+    def apply_feedback_run(
+        self,
+        events: list[dict[str, Any]],
+        *,
+        ack: tuple[str, str, str] | None = None,
+        agency: str | None = None,
+        defer_early: bool = False,
+    ) -> int:
+        """Apply the leading updates of ``events`` that concern one ticket in one transaction.
+
+        Returns how many were dealt with (applied or repeats); the caller applies the rest one
+        by one with :meth:`apply_feedback` (a return, an error, another ticket). ``ack`` is
+        acknowledged only when all of ``events`` were dealt with here.
+        """
+        evs: list[FeedbackEvent] = []
+        for raw in events:
+            try:
+                ev = FeedbackEvent.model_validate(raw)
+            except ValidationError:
+                break
+            if (
+                ev.type not in FEEDBACK_TYPES
+                or ev.type == "returned"
+                or (evs and ev.ticket_id != evs[0].ticket_id)
+            ):
+                break
+            if ev.at:
+                try:
+                    parse_time(ev.at)
+                except ValueError:
+                    break
+            evs.append(ev)
+        if len(evs) < 2:
+            return 0  # nothing to gain over apply_feedback
+        slot = self.where(evs[0].ticket_id)
+        if slot is None:
+            return 0
+        key = self.keys.doc(slot, evs[0].ticket_id)
+        while True:
+            with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(key)
+                    raw_doc = pipe.hgetall(key)
+                    fields = {s(k): s(v) for k, v in raw_doc.items()}
+                    if not fields or fields.get("moved_to"):
+                        return 0
+                    ticket = Ticket.model_validate_json(fields["doc"])
+                    seen: list[str] = json.loads(fields.get("seen") or "[]")
+                    applied: list[tuple[FeedbackEvent, str, Ticket, dict[str, Any]]] = []
+                    done = 0
+                    for ev in evs:
+                        if ev.event_id in seen:
+                            done += 1
+                            continue
+                        if (
+                            (agency and ticket.agency != agency)
+                            or (ev.hop is not None and ev.hop != ticket.hop)
+                            or (defer_early and is_early(ticket.status, ev.type))
+                        ):
+                            break
+                        try:
+                            updated, data = self._transition(ticket, ev, iso(utcnow()))
+                        except InvalidTransition:
+                            break
+                        applied.append((ev, ticket.status, updated, data))
+                        seen.append(ev.event_id)
+                        ticket = updated
+                        done += 1
+                    if not applied:
+                        pipe.unwatch()
+                        if done == len(events) and ack:
+                            self.redis.xack(ack[0], ack[1], ack[2])
+                        return done
+                    doc = ticket.to_json()
+                    pipe.multi()
+                    pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen)})
+                    for ev, status_from, updated, data in applied:
+                        snap = doc if updated is ticket else None
+                        pipe.xadd(
+                            self.keys.events(slot),
+                            {
+                                "event": _event(
+                                    updated,
+                                    ev.type,
+                                    event_id=ev.event_id,
+                                    status_from=status_from,
+                                    at=updated.updated_at,
+                                    actor=ev.actor,
+                                    data=data,
+                                    doc=snap,
+                                )
+                            },
+                        )
+                    if ack and done == len(events):
+                        pipe.xack(ack[0], ack[1], ack[2])
+                    if ticket.status == "closed":
+                        pipe.expire(key, FINISHED_TTL_S)
+                    pipe.execute()
+                except redis.WatchError:
+                    continue
+            for ev, _f, _u, _d in applied:
+                metrics.FEEDBACK_APPLIED.labels(ev.type).inc()
+                if ev.type == "delivered":
+                    metrics.TICKETS_DELIVERED.labels(slot).inc()
+            if ticket.status == "closed":
+                self.redis.expire(self.keys.where(ticket.ticket_id), FINISHED_TTL_S)
+            return done
 
     def _reroute_target(self, ticket: Ticket, data: dict[str, Any]) -> str:
         target = data.get("reroute_to")
@@ -547,7 +686,12 @@ class TicketService:
         log(LOG, logging.WARNING, "transition rejected", ticket_id=ticket.ticket_id, error=str(err))
 
     def _finish_reroute(
-        self, returned: Ticket, target: str, ev: FeedbackEvent, ack: tuple[str, str, str] | None
+        self,
+        returned: Ticket,
+        target: str,
+        ev: FeedbackEvent,
+        ack: tuple[str, str, str] | None,
+        seen: list[str],
     ) -> Ticket:
         """退单, second half: the copy at ``target`` (idempotent), the pointer, then the ack.
 
@@ -558,6 +702,7 @@ class TicketService:
         new.previous_agencies = [*returned.previous_agencies, returned.agency or ""]
         new.agency, new.hop, new.status = target, returned.hop + 1, "created"
         new.version = returned.version + 1
+        new.updated_at = max(returned.updated_at, iso(utcnow()))
         self._ensure(target)
         created = self._create_call(
             self.redis,
@@ -567,6 +712,7 @@ class TicketService:
             status_from="returned",
             event_id=f"{ev.event_id}:rerouted",
             data={"from": returned.agency, "to": target, "reason": ev.data.get("reason")},
+            seen=seen,  # the copy remembers the updates already applied: a repeat re-routes nothing
         )
         self.redis.set(self.keys.where(returned.ticket_id), target)
         if ack:

@@ -33,6 +33,14 @@ class Spool:
     def files(self) -> list[Path]:
         return sorted(p for p in self.dir.glob("*.json") if not p.name.startswith("."))
 
+    def quarantine(self, path: Path) -> Path:
+        """Move a file that cannot be read to ``bad/`` (kept for a person, never replayed again)."""
+        bad = self.dir / "bad"
+        bad.mkdir(exist_ok=True)
+        target = bad / path.name
+        os.replace(path, target)
+        return target
+
     def count(self) -> int:
         return len(self.files())
 

@@ -102,3 +102,15 @@ class GatewayWorker:
                 progress(done)
             if not (done["feedback"] or done["archived"]):
                 stop.wait(idle_s)
+
+
+def start_worker_thread(
+    service: TicketService, archive: Archive, name: str
+) -> tuple[threading.Thread, threading.Event]:
+    """Run a :class:`GatewayWorker` in a daemon thread (for ``linkage run``); set the event to stop."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=GatewayWorker(service, archive, name).run, args=(stop,), name=f"tickets-{name}", daemon=True
+    )
+    thread.start()
+    return thread, stop

@@ -71,3 +71,34 @@ def test_create_consume_work_report(redis_url, config_dir):
 def test_schema_check_command():
     res = CliRunner().invoke(main, ["ticket", "schema", "--check"])
     assert res.exit_code == 0 and "is current" in res.output
+
+
+def test_worker_thread_applies_feedback_and_archives(redis_url, config):
+    import time
+
+    import redis
+
+    from gateway.agency import AgencyConsumer
+    from gateway.archive import Archive
+    from gateway.tickets import TicketService
+    from gateway.tickets.worker import start_worker_thread
+
+    r = redis.Redis.from_url(redis_url)
+    archive = Archive(config.archive_path)
+    svc = TicketService(r, config, archive=archive)
+    t = svc.create({"incident_id": "I", "source": "12345_direct", "agency": "power", "request_type": "help"})
+    thread, stop = start_worker_thread(svc, archive, "t1")
+    try:
+        c = AgencyConsumer(r, config, "power", "p1")
+        [d] = c.read(block_ms=500)
+        c.post([c.event(d, "delivered"), c.event(d, "accepted")])
+        c.ack(d)
+        for _ in range(100):
+            if [e["type"] for e in archive.history(t.ticket_id)][-1:] == ["accepted"]:
+                break
+            time.sleep(0.05)
+        assert [e["type"] for e in archive.history(t.ticket_id)] == ["created", "delivered", "accepted"]
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()

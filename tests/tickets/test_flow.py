@@ -147,11 +147,15 @@ def test_returned_ticket_is_rerouted(svc, r, config, archive):
     h.post([h.event(hd, "delivered"), h.event(hd, "returned", reason="不属本单位职责")])
     FeedbackWorker(svc, "g1").run_once()
     assert svc.get(t.ticket_id).agency == "hotline"
+    late = {"event_id": "h-late", "ticket_id": t.ticket_id, "type": "accepted"}  # no hop: agency check
+    r.xadd(svc.keys.feedback("housing"), {"event": json.dumps(late)})
+    FeedbackWorker(svc, "g1").run_once()
     Archiver(r, config, archive, "a1").run_once()
     types = [e["type"] for e in archive.history(t.ticket_id)]
     assert types.count("rerouted") == 2 and types.count("returned") == 2
-    [late] = [e for e in archive.history(t.ticket_id) if e["type"] == "rejected_transition"]
-    assert "now with housing; water's update does not apply" in late["data"]["error"]
+    late, other = [e for e in archive.history(t.ticket_id) if e["type"] == "rejected_transition"]
+    assert "the update is about routing #0; the ticket is at routing #1" in late["data"]["error"]
+    assert "now with hotline; housing's update does not apply" in other["data"]["error"]
     assert archive.get_ticket(t.ticket_id)["agency"] == "hotline"
 
 
@@ -262,3 +266,45 @@ def test_metrics_counted(svc, r, config):
     GatewayWorker(svc, Archive(config.archive_path), "m").refresh_metrics()
     assert val("linkage_tickets_pending", agency="gas") == 1  # queued, not yet read by gas
     assert val("linkage_redis_up") in (0, 1)
+
+
+def test_bad_drafts_get_clear_errors(svc):
+    from gateway.tickets import TicketError
+
+    with pytest.raises(TicketError, match=r"source: Input should be '110_transfer'"):
+        svc.build({**DRAFT, "source": "fax"})
+    with pytest.raises(TicketError, match="created_at 'yesterday' is not an ISO time"):
+        svc.build({**DRAFT, "created_at": "yesterday"})
+    with pytest.raises(TicketError, match=r"unknown draft keys \['colour'\]"):
+        svc.build({**DRAFT, "colour": "red"})
+    with pytest.raises(TicketError, match=r"recordings\.0\.recording_id: Field required"):
+        svc.build({**DRAFT, "recordings": [{"path": "a.wav"}]})
+    with pytest.raises(TicketError, match="incident_id is required"):
+        svc.build({**DRAFT, "incident_id": ""})
+    with pytest.raises(UnknownAgency, match="unknown joint agency 'fbi'"):
+        svc.build({**DRAFT, "joint_agencies": ["fbi"]})
+    t = svc.build({**DRAFT, "caller": "not a number"})  # accepted, flagged
+    assert t.caller.raw == "not a number" and not t.caller.valid
+    fire = svc.build(
+        {"incident_id": "I", "source": "110_transfer", "route": "fire", "joint_agencies": ["gas"]}
+    )
+    assert fire.agency == "fire" and fire.urgency == "emergency" and fire.deadlines.handover_due_at
+
+
+def test_entry_with_an_impossible_update_in_the_middle(svc, r, config, archive):
+    t = svc.create(DRAFT)
+    c = AgencyConsumer(r, config, "water", "w1")
+    [d] = c.read(block_ms=100)
+    c.post([c.event(d, "delivered"), c.event(d, "closed"), c.event(d, "accepted")])
+    worker = FeedbackWorker(svc, "g1")
+    worker.run_once()
+    assert svc.get(t.ticket_id).status == "delivered"  # "closed" may still be early: the entry waits
+    fb = svc.keys.feedback("water")
+    [p] = r.xpending_range(fb, FEEDBACK_GROUP, "-", "+", 10)
+    r.xclaim(fb, FEEDBACK_GROUP, "g1", 0, [p["message_id"]], idle=10**7)
+    assert worker.claim() == 1  # second delivery: "closed" is rejected, the rest applied
+    assert svc.get(t.ticket_id).status == "accepted"
+    assert r.xpending(fb, FEEDBACK_GROUP)["pending"] == 0
+    Archiver(r, config, archive, "a1").run_once()
+    types = [e["type"] for e in archive.history(t.ticket_id)]
+    assert types == ["created", "delivered", "rejected_transition", "accepted"]

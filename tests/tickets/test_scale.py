@@ -85,9 +85,17 @@ def test_two_gateways_two_consumers_10000_tickets_one_consumer_killed(redis_url,
         deadline = time.monotonic() + 300
         while len(got_v) < N // 4 and time.monotonic() < deadline and victim.poll() is None:
             time.sleep(0.01)
-        victim.send_signal(signal.SIGKILL)  # half-way through its share, mid-batch
+        # Kill it half-way while it holds read-but-unacked tickets: freeze it, look, then kill
+        # (or let it run on a moment when it holds none).
+        while time.monotonic() < deadline:
+            victim.send_signal(signal.SIGSTOP)
+            pending_at_kill = r.xpending_range(queue, QUEUE_GROUP, "-", "+", 1000, consumername="victim")
+            if pending_at_kill:
+                break
+            victim.send_signal(signal.SIGCONT)
+            time.sleep(0.002)
+        victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        pending_at_kill = r.xpending_range(queue, QUEUE_GROUP, "-", "+", 1000, consumername="victim")
         db = sqlite3.connect(config_dir.parent / "var" / "archive.sqlite3", timeout=30)
         while time.monotonic() < deadline:
             handled = db.execute("SELECT count(*) FROM tickets WHERE status = 'handled'").fetchone()[0]

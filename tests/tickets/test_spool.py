@@ -55,3 +55,14 @@ def test_replay_after_crash_mid_replay_is_idempotent(own_redis, config, tmp_path
     svc.spool.put(t.ticket_id, t.to_json())
     assert svc.replay_spool() == 1
     assert r.xlen(svc.keys.queue("water")) == 1
+
+
+def test_unreadable_spool_file_is_kept_aside_not_blocking(own_redis, config, tmp_path):
+    r = redis.Redis.from_url(own_redis.url)
+    svc = TicketService(r, config, spool_dir=tmp_path / "spool")
+    svc.spool.put("T-bad", "{truncated")
+    t = svc.build({**DRAFT, "ticket_id": "T-ok"})
+    svc.spool.put(t.ticket_id, t.to_json())
+    assert svc.replay_spool() == 1
+    assert svc.get("T-ok") is not None and svc.spool.count() == 0
+    assert [p.name.endswith("-T-bad.json") for p in (tmp_path / "spool" / "bad").iterdir()] == [True]
