@@ -2,7 +2,7 @@
 """FastAGI sessions/s and AMI events/s: ours (Twisted) vs panoramisk vs pyst2, same bytes.
 
 Every implementation under test runs in its own process pinned to one core (CPU 0); the load
-generator (a FastAGI "Asterisk" client, or a fake AMI server) runs here, pinned to the other core.
+generator (a FastAGI "Asterisk" client, or a fake AMI server) runs here, unpinned.
 Bytes come from the real Asterisk 22 captures in ``shared/asterisk/``:
 
 * FastAGI: a client opens a connection, sends the captured environment block, answers the five
@@ -12,7 +12,7 @@ Bytes come from the real Asterisk 22 captures in ``shared/asterisk/``:
 
 The last line printed is one JSON object with the figures.
 
-    python bench/agi.py [--seconds 2] [--only ours,panoramisk,pyst2]
+    python bench/agi.py [--seconds 1] [--rounds 3] [--only ours,panoramisk,pyst2]
 """
 
 from __future__ import annotations
@@ -80,7 +80,15 @@ def pin(cpu: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # FastAGI servers under test: each runs the same five commands as the captured session.
 
+def install_reactor() -> None:
+    """LINKAGE_BENCH_REACTOR=poll|epoll|select (default epoll, Twisted's default on Linux)."""
+    name = os.environ.get("LINKAGE_BENCH_REACTOR", "epoll")
+    module = {"poll": "pollreactor", "epoll": "epollreactor", "select": "selectreactor"}[name]
+    __import__(f"twisted.internet.{module}", fromlist=["install"]).install()
+
+
 def serve_agi_ours(port: int) -> None:
+    install_reactor()
     from twisted.internet import reactor
 
     from gateway.telephony.agi import FastAGIFactory, HandlerRegistry
@@ -155,6 +163,7 @@ def serve_agi_pyst2(port: int) -> None:
 # AMI clients under test: log in, count events delivered to a handler, print JSON.
 
 def ami_client_ours(port: int, seconds: float) -> dict:
+    install_reactor()
     from twisted.internet import reactor
     from twisted.internet.endpoints import TCP4ClientEndpoint
 
@@ -343,7 +352,8 @@ class FakeAmiServer:
                     return
                 buf += chunk
             login = buf.split(b"\r\n\r\n", 1)[0].decode()
-            aid = next((ln.split(": ", 1)[1] for ln in login.split("\r\n") if ln.lower().startswith("actionid:")), "")
+            headers = dict(ln.split(": ", 1) for ln in login.split("\r\n") if ": " in ln)
+            aid = next((v for k, v in headers.items() if k.lower() == "actionid"), "")
             conn.sendall(f"Response: Success\r\nActionID: {aid}\r\nMessage: Authentication accepted\r\n\r\n"
                          .encode())
             while True:
@@ -383,7 +393,8 @@ def run_ami(impl: str, seconds: float, blob: bytes) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=2.0, help="measured window per run")
+    ap.add_argument("--seconds", type=float, default=1.0, help="measured window per run")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best counts")
     ap.add_argument("--only", default=",".join(IMPLS))
     ap.add_argument("--agi-server", choices=IMPLS)
     ap.add_argument("--ami-client", choices=IMPLS)
@@ -399,24 +410,33 @@ def main() -> None:
         print(json.dumps(fn[args.ami_client](args.port, args.seconds)), flush=True)
         return
 
-    pin(1)
+    # the load generator floats: pinning it to a shared, busy core only adds wake-up latency
     impls = [i for i in args.only.split(",") if i in IMPLS]
     env, replies = agi_bytes()
     blob, _ = ami_blob()
+    # Rounds interleave the implementations so a busy machine hurts them alike; best round counts.
+    best: dict[str, dict[str, float]] = {i: {"agi": 0.0, "ami": 0.0, "errors": 0} for i in impls}
+    for _ in range(args.rounds):
+        for impl in impls:
+            agi = run_agi(impl, args.seconds, env, replies)
+            ami = run_ami(impl, args.seconds, blob)
+            b = best[impl]
+            b["agi"] = max(b["agi"], agi["sessions"] / agi["seconds"])
+            b["ami"] = max(b["ami"], ami["events"] / ami["seconds"])
+            b["errors"] += agi["errors"]
     figures: dict[str, float] = {}
     print(f"{'implementation':<12} {'FastAGI sessions/s':>19} {'errors':>7} {'AMI events/s':>14}")
     for impl in impls:
-        agi = run_agi(impl, args.seconds, env, replies)
-        ami = run_ami(impl, args.seconds, blob)
-        sps = agi["sessions"] / agi["seconds"]
-        eps = ami["events"] / ami["seconds"]
+        b = best[impl]
         prefix = "" if impl == "ours" else f"{impl}_"
-        figures[f"{prefix}agi_sessions_per_s"] = round(sps)
-        figures[f"{prefix}ami_events_per_s"] = round(eps)
-        print(f"{impl:<12} {sps:>19,.0f} {agi['errors']:>7} {eps:>14,.0f}", flush=True)
-    figures["cpus_pinned"] = 1 if len(os.sched_getaffinity(0)) == 1 else 0
+        figures[f"{prefix}agi_sessions_per_s"] = round(b["agi"])
+        figures[f"{prefix}ami_events_per_s"] = round(b["ami"])
+        print(f"{impl:<12} {b['agi']:>19,.0f} {b['errors']:>7} {b['ami']:>14,.0f}")
+    figures["server_cpus"] = 1
     figures["concurrency"] = CONCURRENCY
     figures["seconds_per_run"] = args.seconds
+    figures["rounds"] = args.rounds
+    figures["loadavg_1m"] = os.getloadavg()[0]
     print(json.dumps(figures))
 
 

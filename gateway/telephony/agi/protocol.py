@@ -104,13 +104,15 @@ class FastAGIProtocol(Protocol):
             self._protocol_error(AgiProtocolError(f"AGI environment longer than {MAX_ENV_LINES} lines"))
             return None
         env = self.env
-        try:
-            for line in lines:
-                key, value = parse_env_line(line[:-1] if line.endswith("\r") else line)
-                env[key] = value
-        except AgiProtocolError as exc:
-            self._protocol_error(exc)
-            return None
+        for line in lines:
+            key, sep, value = line.partition(": ")
+            if not sep or not key.startswith("agi_") or " " in key or value.endswith("\r"):
+                try:  # the slow path: CRLF, "key:" without a space, or a bad line
+                    key, value = parse_env_line(line.removesuffix("\r"))
+                except AgiProtocolError as exc:
+                    self._protocol_error(exc)
+                    return None
+            env[key] = value
         self._env_done = True
         self._buf = b""
         self.deadline = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from twisted.internet import defer
@@ -111,7 +111,7 @@ class FastAGIFactory(ServerFactory):
         started = time.perf_counter()
         try:
             result = handler(session)
-            if inspect.iscoroutine(result):
+            if isinstance(result, CoroutineType):
                 result = defer.ensureDeferred(result)
             d = defer.maybeDeferred(lambda: result)
         except Exception:
