@@ -224,7 +224,7 @@ class TelephonyOverSockets(unittest.TestCase):
         commands = yield defer.ensureDeferred(self._overflow("楼下有人打架 有人受伤了"))
         assert commands[:2] == ["ANSWER", 'STREAM FILE linkage/overflow-describe ""']
         assert commands[2].startswith("RECORD FILE ")
-        assert "/overflow/4711/overflow-1795439672.9 wav" in commands[2]
+        assert "/recordings/overflow/overflow-1795439672.9 wav" in commands[2]
         assert "EXEC StartMusicOnHold" in commands and "EXEC StopMusicOnHold" in commands
         assert 'SET VARIABLE LINKAGE_PRIORITY "10"' in commands
         assert 'SET VARIABLE LINKAGE_TRANSCRIPT "楼下有人打架 有人受伤了"' in commands
