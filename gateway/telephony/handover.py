@@ -125,7 +125,8 @@ class HandoverManager:
         ho.timer = self.clock.callLater(self.settings.answer_timeout_s, self._no_answer, ho)
         try:
             yield self.ami.originate(
-                self.settings.agent_channel, context=ctx, exten=f"a{ho.incident_id}", priority=1,
+                self.settings.agent_channel, action_id=f"linkage-handover-{ho.agent_id}", context=ctx,
+                exten=f"a{ho.incident_id}", priority=1,
                 channel_id=ho.agent_id, other_channel_id=f"{ho.agent_id}-2",
                 caller_id=f'"110 {ho.incident_id}" <{call.caller or "110"}>',
                 timeout_ms=int(self.settings.answer_timeout_s * 1000),
@@ -162,12 +163,9 @@ class HandoverManager:
             if ho is not None:
                 self._left(ho, str(msg.get("Uniqueid", "")), msg)
         elif name == "OriginateResponse" and msg.get("Response") == "Failure":
-            ho = self._by_agent.get(str(msg.get("Uniqueid", ""))) or self._by_agent.get(
-                str(msg.get("ChannelId", "")))
-            if ho is None and len([h for h in self.active.values() if h.state == "waiting"]) == 1:
-                channel = str(msg.get("Channel", ""))
-                if channel == self.settings.agent_channel.removesuffix("/n"):
-                    ho = next(h for h in self.active.values() if h.state == "waiting")
+            aid = str(msg.get("ActionID", ""))
+            ho = self._by_agent.get(aid.removeprefix("linkage-handover-")) if aid else None
+            ho = ho or self._by_agent.get(str(msg.get("Uniqueid", "")))
             if ho is not None and ho.state == "waiting":
                 self._no_answer(ho, reason=f"originate failed (reason {msg.get('Reason')})")
         elif name == "Hangup":

@@ -122,9 +122,13 @@ def test_originate_failure_is_no_answer_at_once():
     _client, tr, _clock, mgr, _pub, tickets = setup()
     until_connected(tr)
     mgr.start(CALLER_UID)
-    tr.proto.dataReceived(
-        b"Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: x\r\nResponse: Failure\r\n"
-         b"Channel: Local/s@linkage-12345-dial\r\nReason: 0\r\nUniqueid: <unknown>\r\n\r\n")
+    originate = tr.named("Originate")[0]
+    assert originate["ActionID"] == f"linkage-handover-{AGENT_UID}"
+    tr.proto.dataReceived(  # as Asterisk 22 reports a failed async originate (ami-actions.txt)
+        ("Event: OriginateResponse\r\nPrivilege: call,all\r\n"
+         f"ActionID: {originate['ActionID']}\r\nResponse: Failure\r\n"
+         "Channel: Local/s@linkage-12345-dial/n\r\nContext: linkage-handover\r\nExten: a4711\r\n"
+         "Reason: 0\r\nUniqueid: <unknown>\r\nCallerIDNum: <unknown>\r\n\r\n").encode())
     assert mgr.get(INCIDENT).state == "no_answer" and tickets.items[0]["kind"] == "callback"
 
 

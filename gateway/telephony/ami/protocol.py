@@ -111,9 +111,11 @@ class AmiProtocol(Protocol):
         if self._lost or self.transport is None:
             return defer.fail(AmiDisconnected("AMI connection is down"))
         name = str(action.get("Action", ""))
-        aid = f"{self._prefix}{next(self._seq)}"
         body = dict(action)
-        body.pop("ActionID", None)
+        # a caller-chosen ActionID (e.g. to match a later OriginateResponse) is kept when unique
+        aid = str(body.pop("ActionID", None) or f"{self._prefix}{next(self._seq)}")
+        if aid in self._pending:
+            return defer.fail(ValueError(f"ActionID {aid!r} is already pending"))
         try:
             data = serialize_action({"Action": name, "ActionID": aid, **body})
         except ValueError as exc:
