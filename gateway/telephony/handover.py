@@ -110,6 +110,7 @@ class HandoverManager:
         ho = Handover(call.incident_id, call, f"{call.call_id}-12345", trigger)
         self.active[ho.incident_id] = ho
         self._by_agent[ho.agent_id] = ho
+        self.tracker.link(ho.agent_id, ho.incident_id)  # the originated 12345 leg's linkedid
         self.events.publish("transferred", ho.incident_id, call.call_id, stage="started",
                             trigger=trigger, conference=ho.conference)
         ctx = self.settings.context

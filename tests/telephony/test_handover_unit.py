@@ -210,3 +210,17 @@ def test_resync_after_reconnect_sees_join_and_ended_calls():
     mgr.resync().addCallback(out.append)
     assert mgr.get(INCIDENT).state == "joined" and out[0]["handovers"] == 1
     assert mgr.get(INCIDENT).taker_left is True  # taker channel not in CoreShowChannels
+
+
+def test_12345_leg_events_carry_the_incident():
+    """The originated leg has its own linkedid (its ChannelId); its queue events still name the incident."""
+    _client, tr, _clock, mgr, pub, _tickets = setup()
+    until_connected(tr)
+    mgr.start(CALLER_UID)
+    tr.proto.dataReceived(
+        ("Event: QueueCallerJoin\r\nPrivilege: agent,all\r\n"
+         "Channel: Local/s@linkage-12345-dial-00000009;2\r\n"
+         f"CallerIDNum: 13800000000\r\nUniqueid: {AGENT_UID}-2\r\nLinkedid: {AGENT_UID}\r\n"
+         "Queue: 12345\r\nPosition: 1\r\nCount: 1\r\n\r\n").encode())
+    queued = [e for e in pub.items if e["type"] == "queued"]
+    assert queued[-1]["data"]["queue"] == "12345" and queued[-1]["incident_id"] == INCIDENT
