@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 IMPLS = ("ours", "panoramisk", "pyst2")
+REFERENCE = "twisted_bare"  # calibration: a bare Twisted LineReceiver, no parsing, no routing
 CONCURRENCY = 20
 WARMUP_S = 0.3
 
@@ -105,6 +106,34 @@ def serve_agi_ours(port: int) -> None:
 
     reactor.listenTCP(port, FastAGIFactory(registry, max_connections=1000), backlog=512,
                       interface="127.0.0.1")
+    reactor.callWhenRunning(lambda: print("ready", flush=True))
+    reactor.run()
+
+
+def serve_agi_twisted_bare(port: int) -> None:
+    """The floor for any Twisted FastAGI server on this machine: sends the five commands, parses
+    nothing but line ends, closes."""
+    install_reactor()
+    from twisted.internet import protocol, reactor
+    from twisted.protocols.basic import LineOnlyReceiver
+
+    commands = [b"ANSWER", b"GET VARIABLE CHANNEL", b'SET VARIABLE HARNESS_FROM_AGI "hello from fastagi"',
+                b'STREAM FILE harness/agent ""', b"GET VARIABLE HARNESS_NOT_SET"]
+
+    class Bare(LineOnlyReceiver):
+        delimiter = b"\n"
+        step = -1
+
+        def lineReceived(self, line: bytes) -> None:
+            if self.step < 0 and line:
+                return
+            self.step += 1
+            if self.step < len(commands):
+                self.sendLine(commands[self.step])
+            else:
+                self.transport.loseConnection()
+
+    reactor.listenTCP(port, protocol.Factory.forProtocol(Bare), backlog=512, interface="127.0.0.1")
     reactor.callWhenRunning(lambda: print("ready", flush=True))
     reactor.run()
 
@@ -396,14 +425,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0, help="measured window per run")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best counts")
     ap.add_argument("--only", default=",".join(IMPLS))
-    ap.add_argument("--agi-server", choices=IMPLS)
+    ap.add_argument("--no-reference", action="store_true", help="skip the bare Twisted calibration run")
+    ap.add_argument("--agi-server", choices=(*IMPLS, REFERENCE))
     ap.add_argument("--ami-client", choices=IMPLS)
     ap.add_argument("--port", type=int)
     args = ap.parse_args()
 
     if args.agi_server:
-        {"ours": serve_agi_ours, "panoramisk": serve_agi_panoramisk, "pyst2": serve_agi_pyst2}[
-            args.agi_server](args.port)
+        {"ours": serve_agi_ours, "panoramisk": serve_agi_panoramisk, "pyst2": serve_agi_pyst2,
+         REFERENCE: serve_agi_twisted_bare}[args.agi_server](args.port)
         return
     if args.ami_client:
         fn = {"ours": ami_client_ours, "panoramisk": ami_client_panoramisk, "pyst2": ami_client_pyst2}
@@ -416,7 +446,11 @@ def main() -> None:
     blob, _ = ami_blob()
     # Rounds interleave the implementations so a busy machine hurts them alike; best round counts.
     best: dict[str, dict[str, float]] = {i: {"agi": 0.0, "ami": 0.0, "errors": 0} for i in impls}
+    bare = 0.0
     for _ in range(args.rounds):
+        if not args.no_reference:
+            ref = run_agi(REFERENCE, args.seconds, env, replies)
+            bare = max(bare, ref["sessions"] / ref["seconds"])
         for impl in impls:
             agi = run_agi(impl, args.seconds, env, replies)
             ami = run_ami(impl, args.seconds, blob)
@@ -432,6 +466,9 @@ def main() -> None:
         figures[f"{prefix}agi_sessions_per_s"] = round(b["agi"])
         figures[f"{prefix}ami_events_per_s"] = round(b["ami"])
         print(f"{impl:<12} {b['agi']:>19,.0f} {b['errors']:>7} {b['ami']:>14,.0f}")
+    if not args.no_reference:
+        figures["twisted_bare_agi_sessions_per_s"] = round(bare)
+        print(f"{'(bare Twisted line server, reference)':<40} {bare:>9,.0f}")
     figures["server_cpus"] = 1
     figures["concurrency"] = CONCURRENCY
     figures["seconds_per_run"] = args.seconds
