@@ -107,7 +107,7 @@ class CallTracker:
                 taker_call = self.calls.get(self._by_taker.pop(uid))
                 if taker_call is not None:
                     self.events.publish("left", taker_call.incident_id, taker_call.call_id,
-                                        party="taker", channel=msg.get("Channel"))
+                                        party="taker", reason="hangup", channel=msg.get("Channel"))
 
     def _user_event(self, msg: AmiMessage) -> None:
         stage = msg.get("Stage")

@@ -206,7 +206,7 @@ class HandoverManager:
                  else "taker" if uid == ho.call.taker_uniqueid else "other")
         if party == "taker":
             ho.taker_left = True
-        self.events.publish("left", ho.incident_id, ho.call.call_id, party=party,
+        self.events.publish("left", ho.incident_id, ho.call.call_id, party=party, reason="conference",
                             channel=msg.get("Channel"), conference=ho.conference)
         if ho.state == "joined" and party in ("caller", "12345"):
             self._finish(ho, "completed", f"{party} left the conference")
