@@ -48,15 +48,18 @@ class FastAGIProtocol(Protocol):
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         self.closed = True
         self.deadline = None
-        self._fail_all(AgiHangup("connection closed"))
-        self._notify_hangup()
+        if self._inflight is not None or self._queue:
+            self._fail_all(AgiHangup("connection closed"))
+        if self._hangup_callbacks:
+            self._notify_hangup()
         self.factory.session_ended(self)
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             self.deadline = None
-            self._fail_all(AgiHangup("session closed"))
+            if self._inflight is not None or self._queue:
+                self._fail_all(AgiHangup("session closed"))
             if self.transport is not None:
                 self.transport.loseConnection()
 
@@ -106,8 +109,8 @@ class FastAGIProtocol(Protocol):
             return None
         try:  # fast path: LF lines, "agi_key: value", no repeats
             env = dict([line.split(": ", 1) for line in lines])
-            ok = len(env) == len(lines) and "\r" not in text and all(
-                k.startswith("agi_") and " " not in k for k in env)
+            ok = (len(env) == len(lines) and "\r" not in text and text.startswith("agi_")
+                  and text.count("\nagi_") == len(lines) - 1)
         except ValueError:
             ok = False
         if not ok:

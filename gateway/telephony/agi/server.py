@@ -83,9 +83,12 @@ class FastAGIFactory(ServerFactory):
 
     def session_ended(self, proto: FastAGIProtocol) -> None:
         self.active.discard(proto)
-        if not self.active and self._sweeper is not None:
+
+    def stopFactory(self) -> None:
+        """The listening port closed: stop the timeout sweeper (started by the first connection)."""
+        if self._sweeper is not None and self._sweeper.running:
             self._sweeper.stop()
-            self._sweeper = None
+        self._sweeper = None
 
     def _sweep(self) -> None:
         """One timer for all sessions: time out any environment block or command past its deadline."""
