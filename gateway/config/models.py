@@ -54,6 +54,7 @@ class AmiConfig(_Strict):
     reconnect_initial_s: float = Field(1, gt=0)
     reconnect_max_s: float = Field(30, gt=0)
     action_timeout_s: float = Field(10, gt=0)
+    events: str = Field("system,call,agent,user", pattern=r"^(on|off|[a-z]+(,[a-z]+)*)$")
 
     def secret(self) -> str | None:
         return os.environ.get(self.secret_env) or None

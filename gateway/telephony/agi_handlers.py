@@ -9,7 +9,6 @@ the channel for the dialplan to act on.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,9 @@ class OverflowHandlers:
 
     async def overflow_screening(self, s: AgiSession) -> None:
         incident = s.env.get("agi_arg_1") or s.uniqueid
-        # file name from UNIQUEID only: never from caller-ID (injection)
-        name = f"overflow-{_SAFE_NAME.sub('_', s.uniqueid)}"
-        base = self.recordings_dir / _SAFE_NAME.sub("_", incident) / name
-        os.makedirs(base.parent, exist_ok=True)
+        # file name from UNIQUEID only: never from caller-ID (injection). Asterisk writes the file
+        # (RECORD FILE does not create directories): the directory is made at install time.
+        base = self.recordings_dir / f"overflow-{_SAFE_NAME.sub('_', s.uniqueid)}"
         await s.answer()
         await s.stream_file("linkage/overflow-describe")
         reply = await s.record_file(str(base), "wav", "#", self.max_record_s * 1000, self.silence_s)

@@ -47,6 +47,7 @@ class CallTracker:
         self.events = events
         self.calls: dict[str, Call] = {}
         self._by_taker: dict[str, str] = {}
+        self._linked: dict[str, str] = {}  # linkedid -> incident, for legs the gateway originates
         self.hangup_listeners: list[Callable[[Call], None]] = []
 
     def get(self, call_id: str) -> Call | None:
@@ -57,6 +58,12 @@ class CallTracker:
                     return c
         return call
 
+    def link(self, linkedid: str, incident_id: str) -> None:
+        """Channels with this linkedid (e.g. the 12345 leg of a hand-over) belong to ``incident_id``."""
+        self._linked[linkedid] = incident_id
+        while len(self._linked) > 10000:
+            self._linked.pop(next(iter(self._linked)))
+
     def by_taker(self, uniqueid: str) -> Call | None:
         call_id = self._by_taker.get(uniqueid)
         return self.calls.get(call_id) if call_id else None
@@ -66,7 +73,8 @@ class CallTracker:
         call = self.calls.get(uid)
         if call is None:
             linkedid = str(msg.get("Linkedid", uid))
-            call = Call(uid, str(msg.get("Channel", "")), linkedid, incident or linkedid, _caller(msg))
+            incident = incident or self._linked.get(linkedid) or linkedid
+            call = Call(uid, str(msg.get("Channel", "")), linkedid, incident, _caller(msg))
             self.calls[uid] = call
             self.events.publish("start", call.incident_id, uid, channel=call.channel,
                                 caller=call.caller, context=msg.get("Context"))
@@ -99,7 +107,7 @@ class CallTracker:
                 taker_call = self.calls.get(self._by_taker.pop(uid))
                 if taker_call is not None:
                     self.events.publish("left", taker_call.incident_id, taker_call.call_id,
-                                        party="taker", channel=msg.get("Channel"))
+                                        party="taker", reason="hangup", channel=msg.get("Channel"))
 
     def _user_event(self, msg: AmiMessage) -> None:
         stage = msg.get("Stage")

@@ -110,6 +110,7 @@ class HandoverManager:
         ho = Handover(call.incident_id, call, f"{call.call_id}-12345", trigger)
         self.active[ho.incident_id] = ho
         self._by_agent[ho.agent_id] = ho
+        self.tracker.link(ho.agent_id, ho.incident_id)  # the originated 12345 leg's linkedid
         self.events.publish("transferred", ho.incident_id, call.call_id, stage="started",
                             trigger=trigger, conference=ho.conference)
         ctx = self.settings.context
@@ -125,7 +126,8 @@ class HandoverManager:
         ho.timer = self.clock.callLater(self.settings.answer_timeout_s, self._no_answer, ho)
         try:
             yield self.ami.originate(
-                self.settings.agent_channel, context=ctx, exten=f"a{ho.incident_id}", priority=1,
+                self.settings.agent_channel, action_id=f"linkage-handover-{ho.agent_id}", context=ctx,
+                exten=f"a{ho.incident_id}", priority=1,
                 channel_id=ho.agent_id, other_channel_id=f"{ho.agent_id}-2",
                 caller_id=f'"110 {ho.incident_id}" <{call.caller or "110"}>',
                 timeout_ms=int(self.settings.answer_timeout_s * 1000),
@@ -162,12 +164,9 @@ class HandoverManager:
             if ho is not None:
                 self._left(ho, str(msg.get("Uniqueid", "")), msg)
         elif name == "OriginateResponse" and msg.get("Response") == "Failure":
-            ho = self._by_agent.get(str(msg.get("Uniqueid", ""))) or self._by_agent.get(
-                str(msg.get("ChannelId", "")))
-            if ho is None and len([h for h in self.active.values() if h.state == "waiting"]) == 1:
-                channel = str(msg.get("Channel", ""))
-                if channel == self.settings.agent_channel.removesuffix("/n"):
-                    ho = next(h for h in self.active.values() if h.state == "waiting")
+            aid = str(msg.get("ActionID", ""))
+            ho = self._by_agent.get(aid.removeprefix("linkage-handover-")) if aid else None
+            ho = ho or self._by_agent.get(str(msg.get("Uniqueid", "")))
             if ho is not None and ho.state == "waiting":
                 self._no_answer(ho, reason=f"originate failed (reason {msg.get('Reason')})")
         elif name == "Hangup":
@@ -207,7 +206,7 @@ class HandoverManager:
                  else "taker" if uid == ho.call.taker_uniqueid else "other")
         if party == "taker":
             ho.taker_left = True
-        self.events.publish("left", ho.incident_id, ho.call.call_id, party=party,
+        self.events.publish("left", ho.incident_id, ho.call.call_id, party=party, reason="conference",
                             channel=msg.get("Channel"), conference=ho.conference)
         if ho.state == "joined" and party in ("caller", "12345"):
             self._finish(ho, "completed", f"{party} left the conference")

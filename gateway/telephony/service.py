@@ -64,7 +64,7 @@ def build_telephony(config: Any, *, classify: Any, tickets: Any, events: Any, tr
     call_events = CallEvents(events)
     tracker = CallTracker(call_events)
     endpoint = TCP4ClientEndpoint(reactor, ast.ami.host, ast.ami.port, timeout=ast.ami.connect_timeout_s)
-    ami = AmiClient(endpoint, ast.ami.username, ast.ami.secret, clock=reactor,
+    ami = AmiClient(endpoint, ast.ami.username, ast.ami.secret, clock=reactor, events=ast.ami.events,
                     ping_interval_s=ast.ami.ping_interval_s, action_timeout_s=ast.ami.action_timeout_s,
                     reconnect_initial_s=ast.ami.reconnect_initial_s,
                     reconnect_max_s=ast.ami.reconnect_max_s)

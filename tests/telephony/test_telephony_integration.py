@@ -113,6 +113,7 @@ class TelephonyOverSockets(unittest.TestCase):
         await until(lambda: self.tel.ami.connected)
         login = self.ami_server.named("Login")[0]
         assert login["Secret"] == SECRET and login["Username"] == "linkage"
+        assert login["Events"] == "system,call,agent,user"
         flow = flow_blocks(AGENT_UID)
         self.ami_server.push(linkage_call_event(), *event_named(flow, "QueueCallerJoin"),
                              *event_named(flow, "AgentConnect"))
@@ -224,7 +225,7 @@ class TelephonyOverSockets(unittest.TestCase):
         commands = yield defer.ensureDeferred(self._overflow("楼下有人打架 有人受伤了"))
         assert commands[:2] == ["ANSWER", 'STREAM FILE linkage/overflow-describe ""']
         assert commands[2].startswith("RECORD FILE ")
-        assert "/overflow/4711/overflow-1795439672.9 wav" in commands[2]
+        assert "/recordings/overflow/overflow-1795439672.9 wav" in commands[2]
         assert "EXEC StartMusicOnHold" in commands and "EXEC StopMusicOnHold" in commands
         assert 'SET VARIABLE LINKAGE_PRIORITY "10"' in commands
         assert 'SET VARIABLE LINKAGE_TRANSCRIPT "楼下有人打架 有人受伤了"' in commands
@@ -242,3 +243,26 @@ class TelephonyOverSockets(unittest.TestCase):
         assert ticket["source"] == "overflow_ivr" and ticket["agency"] == "water"
         assert ticket["caller"] == "13800000000" and ticket["incident_id"] == INCIDENT
         assert ticket["transcript_excerpt"] == "我们小区停水三天了"
+
+    @defer.inlineCallbacks
+    def test_malformed_fastagi_peer_does_not_harm_the_server(self):
+        """Garbage, a truncated env and a bad reply each close only their own connection."""
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.agi_port_no)
+        for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"agi_network: yes\nagi_netw"):
+            client = FastAgiClientProtocol(junk, [])
+            yield connectProtocol(endpoint, client)
+            if junk.endswith(b"\r\n\r\n"):
+                commands = yield client.done
+                assert commands == []
+            else:
+                client.transport.loseConnection()
+                yield client.done
+        env = capture("agi-session-1-some_script.env.txt").replace(b"some_script", b"overflow_screening")
+        bad = FastAgiClientProtocol(env, [("ANSWER", ["200 result=0 (unclosed"])])
+        yield connectProtocol(endpoint, bad)
+        commands = yield bad.done
+        assert commands == ["ANSWER"]
+        commands = yield defer.ensureDeferred(self._overflow("我们小区停水三天了"))
+        assert commands[-1] == 'SET VARIABLE LINKAGE_NEXT "12345"'
+        yield defer.ensureDeferred(until(lambda: self.tel.state()["agi_sessions"] == 0))
+        assert self.tel.state()["agi_sessions_total"] == 2

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from gateway.logs import log
 from gateway.telephony.agi.env import MAX_ENV_LINES, parse_env_line
 from gateway.telephony.agi.errors import AgiError, AgiHangup, AgiProtocolError, AgiTimeout
-from gateway.telephony.agi.reply import AgiReply, ReplyParser
+from gateway.telephony.agi.reply import AgiReply, ReplyParser, parse_result_line
 
 if TYPE_CHECKING:
     from gateway.telephony.agi.server import FastAGIFactory
@@ -48,15 +48,18 @@ class FastAGIProtocol(Protocol):
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         self.closed = True
         self.deadline = None
-        self._fail_all(AgiHangup("connection closed"))
-        self._notify_hangup()
+        if self._inflight is not None or self._queue:
+            self._fail_all(AgiHangup("connection closed"))
+        if self._hangup_callbacks:
+            self._notify_hangup()
         self.factory.session_ended(self)
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             self.deadline = None
-            self._fail_all(AgiHangup("session closed"))
+            if self._inflight is not None or self._queue:
+                self._fail_all(AgiHangup("session closed"))
             if self.transport is not None:
                 self.transport.loseConnection()
 
@@ -99,18 +102,27 @@ class FastAGIProtocol(Protocol):
             else:
                 self._buf = buf
             return None
-        lines = buf[:end].decode("utf-8", "replace").split("\n")
+        text = buf[:end].decode("utf-8", "replace")
+        lines = text.split("\n")
         if len(lines) > MAX_ENV_LINES:
             self._protocol_error(AgiProtocolError(f"AGI environment longer than {MAX_ENV_LINES} lines"))
             return None
-        env = self.env
-        try:
+        try:  # fast path: LF lines, "agi_key: value", no repeats
+            env = dict([line.split(": ", 1) for line in lines])
+            ok = (len(env) == len(lines) and "\r" not in text and text.startswith("agi_")
+                  and text.count("\nagi_") == len(lines) - 1)
+        except ValueError:
+            ok = False
+        if not ok:
+            env = {}
             for line in lines:
-                key, value = parse_env_line(line[:-1] if line.endswith("\r") else line)
+                try:
+                    key, value = parse_env_line(line.removesuffix("\r"))
+                except AgiProtocolError as exc:
+                    self._protocol_error(exc)
+                    return None
                 env[key] = value
-        except AgiProtocolError as exc:
-            self._protocol_error(exc)
-            return None
+        self.env.update(env)
         self._env_done = True
         self._buf = b""
         self.deadline = None
@@ -128,6 +140,15 @@ class FastAGIProtocol(Protocol):
             self._protocol_error(AgiProtocolError(f"unsolicited AGI line {line[:120]!r}"))
             return
         command, d = self._inflight
+        if line.startswith("200 result=") and not self._parser.in_block:
+            try:
+                reply: AgiReply | None = parse_result_line(line)
+            except AgiProtocolError as exc:
+                self._protocol_error(exc)
+                return
+            self._complete()
+            d.callback(reply)
+            return
         try:
             reply = self._parser.feed(line, command)
         except AgiProtocolError as exc:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from twisted.internet import defer
@@ -83,9 +83,12 @@ class FastAGIFactory(ServerFactory):
 
     def session_ended(self, proto: FastAGIProtocol) -> None:
         self.active.discard(proto)
-        if not self.active and self._sweeper is not None:
+
+    def stopFactory(self) -> None:
+        """The listening port closed: stop the timeout sweeper (started by the first connection)."""
+        if self._sweeper is not None and self._sweeper.running:
             self._sweeper.stop()
-            self._sweeper = None
+        self._sweeper = None
 
     def _sweep(self) -> None:
         """One timer for all sessions: time out any environment block or command past its deadline."""
@@ -111,7 +114,7 @@ class FastAGIFactory(ServerFactory):
         started = time.perf_counter()
         try:
             result = handler(session)
-            if inspect.iscoroutine(result):
+            if isinstance(result, CoroutineType):
                 result = defer.ensureDeferred(result)
             d = defer.maybeDeferred(lambda: result)
         except Exception:

@@ -96,8 +96,9 @@ class AmiClient:
                 "connects_total": self.connects_total, "events_total": self.events_total}
 
     # action shortcuts
-    def originate(self, channel: str, **kw: Any) -> defer.Deferred[Any]:
-        return self.send_action(actions.originate(channel, **kw))
+    def originate(self, channel: str, action_id: str | None = None, **kw: Any) -> defer.Deferred[Any]:
+        """``action_id`` names the action; the later ``OriginateResponse`` event carries it."""
+        return self.send_action({**actions.originate(channel, **kw), "ActionID": action_id})
 
     def redirect(self, channel: str, context: str, exten: str, priority: int | str = 1,
                  **kw: Any) -> defer.Deferred[Any]:

@@ -43,7 +43,18 @@ class AmiMessage(dict):
 
 def parse_message(text: str) -> AmiMessage:
     """Parse one message (without the terminating blank line). Lines without ``": "`` are kept
-    as ``Output`` (older Asterisk printed command output raw)."""
+    as ``Output`` (older Asterisk printed command output raw); repeated keys become lists."""
+    lines = text.split("\r\n")
+    try:
+        msg = AmiMessage([line.split(": ", 1) for line in lines])
+    except ValueError:  # a line without ": "
+        return _parse_slow(text)
+    if len(msg) != len(lines):  # repeated keys (or empty lines)
+        return _parse_slow(text)
+    return msg
+
+
+def _parse_slow(text: str) -> AmiMessage:
     msg = AmiMessage()
     for line in text.split("\r\n"):
         key, sep, value = line.partition(": ")

@@ -82,13 +82,15 @@ class AmiProtocol(Protocol):
             else:
                 self._buf = buf
             return
-        *blocks, self._buf = buf.split(b"\r\n\r\n")
+        end = buf.rfind(b"\r\n\r\n")
+        self._buf = buf[end + 4:]
         pending = self._pending
         event_received = self.owner.event_received
-        for block in blocks:
+        # UTF-8 never has CR/LF inside a multi-byte character: decode all complete messages at once
+        for block in buf[:end].decode("utf-8", "replace").split("\r\n\r\n"):
             if self._lost:
                 return
-            msg = parse_message(block.decode("utf-8", "replace"))
+            msg = parse_message(block)
             if "Event" in msg:
                 if pending:
                     aid = msg.get("ActionID")
@@ -109,9 +111,11 @@ class AmiProtocol(Protocol):
         if self._lost or self.transport is None:
             return defer.fail(AmiDisconnected("AMI connection is down"))
         name = str(action.get("Action", ""))
-        aid = f"{self._prefix}{next(self._seq)}"
         body = dict(action)
-        body.pop("ActionID", None)
+        # a caller-chosen ActionID (e.g. to match a later OriginateResponse) is kept when unique
+        aid = str(body.pop("ActionID", None) or f"{self._prefix}{next(self._seq)}")
+        if aid in self._pending:
+            return defer.fail(ValueError(f"ActionID {aid!r} is already pending"))
         try:
             data = serialize_action({"Action": name, "ActionID": aid, **body})
         except ValueError as exc:

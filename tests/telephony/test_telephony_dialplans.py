@@ -46,3 +46,13 @@ def test_contexts_the_gateway_uses_exist():
     assert "AGI(${LINKAGE_FASTAGI}/overflow_screening" in TEXT
     features = (DIALPLANS / "features.conf").read_text()
     assert "linkage_handover => *5,self,Gosub(linkage-feature,handover,1)" in features
+
+
+def test_config_checker(config):
+    from gateway.telephony.checks import check
+
+    assert check(config) == []
+    bad_handover = config.gateway.handover.model_copy(update={"agent_channel": "PJSIP/x", "context": "a b"})
+    bad = config.model_copy(update={"gateway": config.gateway.model_copy(update={"handover": bad_handover})})
+    errors = check(bad)
+    assert any("handover.agent_channel" in e for e in errors) and any("handover.context" in e for e in errors)

@@ -103,7 +103,7 @@ def test_emergency_transcript_goes_back_to_110_top_priority(tmp_path):
     sent, tickets, published, tr = run_handler(
         "我家楼下有人打架 有人受伤了", {"route": "police", "danger": True, "agency": None}, tmp_path=tmp_path)
     assert sent[0] == "ANSWER" and sent[1].startswith("STREAM FILE linkage/overflow-describe")
-    assert sent[2].startswith(f"RECORD FILE {tmp_path}/first-arg/overflow-1795439672.9 wav")
+    assert sent[2].startswith(f"RECORD FILE {tmp_path}/overflow-1795439672.9 wav")
     assert sent[2].endswith("30000 BEEP s=2")
     assert 'SET VARIABLE LINKAGE_PRIORITY "10"' in sent
     assert 'SET VARIABLE LINKAGE_TRANSCRIPT "我家楼下有人打架 有人受伤了"' in sent

@@ -122,9 +122,13 @@ def test_originate_failure_is_no_answer_at_once():
     _client, tr, _clock, mgr, _pub, tickets = setup()
     until_connected(tr)
     mgr.start(CALLER_UID)
-    tr.proto.dataReceived(
-        b"Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: x\r\nResponse: Failure\r\n"
-         b"Channel: Local/s@linkage-12345-dial\r\nReason: 0\r\nUniqueid: <unknown>\r\n\r\n")
+    originate = tr.named("Originate")[0]
+    assert originate["ActionID"] == f"linkage-handover-{AGENT_UID}"
+    tr.proto.dataReceived(  # as Asterisk 22 reports a failed async originate (ami-actions.txt)
+        ("Event: OriginateResponse\r\nPrivilege: call,all\r\n"
+         f"ActionID: {originate['ActionID']}\r\nResponse: Failure\r\n"
+         "Channel: Local/s@linkage-12345-dial/n\r\nContext: linkage-handover\r\nExten: a4711\r\n"
+         "Reason: 0\r\nUniqueid: <unknown>\r\nCallerIDNum: <unknown>\r\n\r\n").encode())
     assert mgr.get(INCIDENT).state == "no_answer" and tickets.items[0]["kind"] == "callback"
 
 
@@ -206,3 +210,17 @@ def test_resync_after_reconnect_sees_join_and_ended_calls():
     mgr.resync().addCallback(out.append)
     assert mgr.get(INCIDENT).state == "joined" and out[0]["handovers"] == 1
     assert mgr.get(INCIDENT).taker_left is True  # taker channel not in CoreShowChannels
+
+
+def test_12345_leg_events_carry_the_incident():
+    """The originated leg has its own linkedid (its ChannelId); its queue events still name the incident."""
+    _client, tr, _clock, mgr, pub, _tickets = setup()
+    until_connected(tr)
+    mgr.start(CALLER_UID)
+    tr.proto.dataReceived(
+        ("Event: QueueCallerJoin\r\nPrivilege: agent,all\r\n"
+         "Channel: Local/s@linkage-12345-dial-00000009;2\r\n"
+         f"CallerIDNum: 13800000000\r\nUniqueid: {AGENT_UID}-2\r\nLinkedid: {AGENT_UID}\r\n"
+         "Queue: 12345\r\nPosition: 1\r\nCount: 1\r\n\r\n").encode())
+    queued = [e for e in pub.items if e["type"] == "queued"]
+    assert queued[-1]["data"]["queue"] == "12345" and queued[-1]["incident_id"] == INCIDENT
