@@ -174,7 +174,7 @@ def test_failing_job_is_retried_then_dead_lettered(
 def long_call(make_audio: Callable[..., Path], audio_dir: Path) -> Path:
     path = audio_dir / "long-call.wav"
     if not path.exists():
-        text = " ".join(["안녕하세요 불이 났어요 빨리 와 주세요 가스 냄새 나요 상담원 연결"] * 3)
+        text = " ".join(["안녕하세요 불이 났어요 빨리 와 주세요 가스 냄새 나요 상담원 연결"] * 2)
         make_audio(text, path, pad=(0.2, 0.2))
     return path
 
@@ -229,3 +229,50 @@ def test_worker_killed_mid_job_is_taken_over_and_written_once(
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def _race(a: Worker, b: Worker, r: redis_lib.Redis, job_id: str) -> list[str]:
+    """A handles the job in a thread while B keeps polling; return what B handled."""
+    import threading
+
+    msg = a._read(0)
+    assert msg is not None
+    t = threading.Thread(target=a.handle, args=msg)
+    t.start()
+    taken: list[str] = []
+    while t.is_alive():
+        if b.poll(0):
+            taken.append(r.hget(KEYS.job(job_id), "worker").decode())
+        time.sleep(0.05)
+    t.join()
+    return taken
+
+
+def test_running_job_renews_its_claim_so_no_one_takes_it_over(
+        r: redis_lib.Redis, config_dir: Path, redis_url: str, model: speech.Model, long_call: Path) -> None:
+    cfg = tuned_config(config_dir, claim_idle_ms=600)
+    a = Worker(r, cfg, name="a", transcriber=speech.Transcriber(model))
+    b = Worker(r, cfg, name="b", transcriber=speech.Transcriber(model))
+    job_id = enqueue(r, {"incident_id": "inc-hb", "path": str(long_call)})
+    started = time.monotonic()
+    assert _race(a, b, r, job_id) == []
+    assert time.monotonic() - started > 2 * cfg.redis.claim_idle_ms / 1000  # outlived several idle periods
+    assert r.hget(KEYS.job(job_id), "status") == b"done" and r.hget(KEYS.job(job_id), "deliveries") == b"1"
+
+
+def test_stuck_job_past_its_timeout_is_taken_over_and_still_written_once(
+        r: redis_lib.Redis, config_dir: Path, redis_url: str, model: speech.Model,
+        call_legs: dict[str, Path]) -> None:
+    gw = config_dir / "gateway.yaml"
+    data = yaml.safe_load(gw.read_text(encoding="utf-8"))
+    data["redis"]["claim_idle_ms"] = 300
+    data["transcripts"]["job_timeout_s"] = 0.1
+    gw.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cfg = load_config(gw)
+    a = Worker(r, cfg, name="a", transcriber=speech.Transcriber(model))
+    b = Worker(r, cfg, name="b", transcriber=speech.Transcriber(model))
+    job_id = enqueue(r, {"incident_id": "inc-stuck", "path": str(call_legs["caller"])})
+    assert _race(a, b, r, job_id) == ["b"]
+    transcripts, fts = rows(cfg)
+    assert [t[0] for t in transcripts] == [job_id] and len(fts) == 1
+    assert r.hget(KEYS.job(job_id), "status") == b"done"
