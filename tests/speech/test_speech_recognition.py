@@ -60,7 +60,7 @@ def test_streaming_partials_before_end_of_speech_then_final(model: speech.Model,
     # 0.2 s lead-in, speech, then 2 s of silence for the endpointer.
     path = say("안녕하세요 불이 났어요 빨리 와 주세요", "stream.wav", pad=(0.2, 2.0))
     speech_end = audio_duration(path) - 2.0
-    rec = speech.StreamingRecognizer(model, 8000)
+    rec = speech.StreamingRecognizer(model, 8000, end_silence_ms=None)  # Vosk's endpointer alone
     events: list[speech.Event] = []
     for frame in frames(read_pcm(path)):
         events += rec.feed(frame)
@@ -74,6 +74,28 @@ def test_streaming_partials_before_end_of_speech_then_final(model: speech.Model,
     words = [w for f in finals for w in f.words]
     assert words and all(0 <= w.start <= w.end <= speech_end + 0.3 for w in words)
     assert [w.start for w in words] == sorted(w.start for w in words)
+
+
+def test_end_silence_closes_the_utterance_early(model: speech.Model, say: Callable[..., Path],
+                                                audio_duration: Callable[[Path], float]) -> None:
+    path = say("안녕하세요 불이 났어요 빨리 와 주세요", "stream.wav", pad=(0.2, 2.0))
+    speech_end = audio_duration(path) - 2.0
+    rec = speech.StreamingRecognizer(model, 8000, end_silence_ms=300)
+    finals = [e for f in frames(read_pcm(path)) for e in rec.feed(f) if e.type == "final"]
+    assert finals and finals[0].end_of_speech and finals[0].words
+    assert speech_end - 0.5 < finals[0].at <= speech_end + 0.3 + 0.02
+    assert rec.finish() == []  # nothing left over after the utterance was closed
+
+
+def test_dbfs_levels() -> None:
+    import struct
+
+    from speech.streaming import dbfs
+
+    assert dbfs(b"\x00\x00" * 160) == float("-inf") and dbfs(b"") == float("-inf")
+    full = struct.pack("<160h", *([32767, -32768] * 80))
+    assert dbfs(full) == pytest.approx(0.0, abs=0.01)
+    assert dbfs(struct.pack("<160h", *([328, -328] * 80))) == pytest.approx(-40.0, abs=0.1)
 
 
 def test_streaming_finish_flushes_and_odd_chunks_are_carried(model: speech.Model,

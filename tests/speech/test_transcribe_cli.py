@@ -68,3 +68,19 @@ def test_enqueue_command(run: Callable[..., object], redis_url: str) -> None:
     assert json.loads(fields[b"job"])["legs"] == {"caller": "a.wav", "taker": "b.wav"}
     bad = run("transcribe-enqueue", "inc-9")
     assert bad.exit_code == 2 and "either legs" in bad.stderr
+
+
+def test_config_check_reports_bad_hook_and_bad_model_folder(
+        config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_dir: Path) -> None:
+    gw = config_dir / "gateway.yaml"
+    monkeypatch.setenv("LINKAGE_VOSK_MODEL", str(model_dir))
+    ok = CliRunner().invoke(main, ["--config", str(gw), "config", "check", "--json"])
+    assert ok.exit_code == 0, ok.output
+    gw.write_text(gw.read_text(encoding="utf-8").replace('hook: ""', 'hook: "no.such.module:fn"'),
+                  encoding="utf-8")
+    monkeypatch.setenv("LINKAGE_VOSK_MODEL", str(tmp_path))
+    bad = CliRunner().invoke(main, ["--config", str(gw), "config", "check", "--json"])
+    errors = json.loads(bad.stdout)["errors"]
+    assert bad.exit_code == 1 and len(errors) == 2
+    assert "transcripts.hook" in errors[0] and "no.such.module" in errors[0]
+    assert "speech.model_path" in errors[1] and "not a Vosk model folder" in errors[1]
