@@ -14,6 +14,7 @@ def test_model_is_loaded_once_and_shared(model: speech.Model, model_dir: Path) -
     assert speech.load_model(model_dir) is model
     assert speech.load_model(str(model_dir) + "/") is model
     assert model.has_word("안녕하세요") and not model.has_word("없는단어xyz")
+    assert model.supports_phrases
 
 
 def test_missing_model_path_names_the_path_and_how_to_get_models(tmp_path: Path) -> None:
