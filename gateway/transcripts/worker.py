@@ -73,7 +73,10 @@ class Worker:
         self._transcriber = transcriber
         self.archive = archive or TranscriptArchive(config.archive_path)
         self._stop = threading.Event()
-        self.ensure_group()
+        try:
+            self.ensure_group()
+        except redis_lib.ConnectionError as exc:  # run() retries, and creates the group once Redis is back
+            log(LOG, logging.WARNING, "redis unavailable at start", worker=self.name, error=str(exc))
 
     # -- queue ---------------------------------------------------------------------------------
 
@@ -97,11 +100,23 @@ class Worker:
 
     def run(self, max_jobs: int | None = None) -> int:
         """Process jobs until :meth:`stop` (or ``max_jobs`` handled); return how many were handled."""
-        handled = 0
+        handled, backoff = 0, 0.5
         log(LOG, logging.INFO, "transcribe worker started", worker=self.name, group=self.group)
         while not self._stop.is_set() and (max_jobs is None or handled < max_jobs):
-            if self.poll(self.settings.block_ms):
-                handled += 1
+            try:
+                if self.poll(self.settings.block_ms):
+                    handled += 1
+                backoff = 0.5
+            except (redis_lib.ConnectionError, redis_lib.TimeoutError) as exc:
+                # Redis is down: nothing is lost (jobs wait in Redis, the archive is idempotent); retry.
+                log(LOG, logging.WARNING, "redis unavailable, retrying", worker=self.name, error=str(exc),
+                    retry_in_s=backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except redis_lib.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                self.ensure_group()  # Redis restarted without its data: recreate the group
         log(LOG, logging.INFO, "transcribe worker stopped", worker=self.name, handled=handled)
         return handled
 

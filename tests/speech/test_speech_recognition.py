@@ -12,6 +12,8 @@ import speech
 from speech.audio import read_pcm
 from speech.phrases import match_phrase, similarity
 
+pytestmark = pytest.mark.slow  # real Vosk model
+
 FRAME = 320  # 20 ms of 8 kHz 16-bit mono
 # Phrases made only of words the Korean model knows; espeak-ng says the SPOKEN ones clearly
 # enough for a phrase-list recogniser to tell them apart.

@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from gateway.cli import main
 from gateway.transcripts import Keys
 
+pytestmark = pytest.mark.slow  # real Vosk model
+
 
 @pytest.fixture
 def run(config_dir: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:

@@ -22,6 +22,7 @@ from gateway.config import Config, load_config
 from gateway.transcripts import JobError, Keys, TranscriptArchive, Worker, enqueue
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real Vosk model
 KEYS = Keys("linkage")
 
 
@@ -81,10 +82,9 @@ def test_enqueue_validates_and_dedupes(r: redis_lib.Redis) -> None:
 
 
 def test_job_transcribed_merged_archived_and_hooked_once(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, call_legs: dict[str, Path]) -> None:
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
     calls: list[tuple[dict, dict]] = []
-    worker = Worker(r, cfg, lambda job, t: calls.append((job, t)), name="w1",
-                    transcriber=speech.Transcriber(model))
+    worker = Worker(r, cfg, lambda job, t: calls.append((job, t)), name="w1", transcriber=transcriber)
     job_id = enqueue(r, {"incident_id": "inc-1", "recording_id": "rec-1", "overflow": True,
                          "legs": {"caller": str(call_legs["caller"]), "taker": str(call_legs["taker"])}})
     assert worker.poll(0) and not worker.poll(0)
@@ -134,8 +134,8 @@ def test_failed_hook_is_retried_without_transcribing_or_writing_again(
 
 
 def test_bad_audio_is_dead_lettered_at_once_with_the_reason(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, tmp_path: Path) -> None:
-    worker = Worker(r, cfg, name="w", transcriber=speech.Transcriber(model))
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, tmp_path: Path) -> None:
+    worker = Worker(r, cfg, name="w", transcriber=transcriber)
     (cfg.recordings_dir).mkdir(parents=True, exist_ok=True)
     (cfg.recordings_dir / "empty.wav").touch()
     missing = enqueue(r, {"incident_id": "inc-3", "path": "nowhere.wav"})
@@ -151,11 +151,11 @@ def test_bad_audio_is_dead_lettered_at_once_with_the_reason(
 
 
 def test_failing_job_is_retried_then_dead_lettered(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, call_legs: dict[str, Path]) -> None:
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
     def broken(job: dict, transcript: dict) -> None:
         raise ConnectionError("ticket service down")
 
-    worker = Worker(r, cfg, broken, name="w", transcriber=speech.Transcriber(model))
+    worker = Worker(r, cfg, broken, name="w", transcriber=transcriber)
     job_id = enqueue(r, {"incident_id": "inc-5", "path": str(call_legs["taker"])})
     outcomes = []
     for _ in range(3):
@@ -276,3 +276,28 @@ def test_stuck_job_past_its_timeout_is_taken_over_and_still_written_once(
     transcripts, fts = rows(cfg)
     assert [t[0] for t in transcripts] == [job_id] and len(fts) == 1
     assert r.hget(KEYS.job(job_id), "status") == b"done"
+
+
+def test_worker_rides_out_a_redis_outage(own_redis: Any, config_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                         transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
+    import threading
+
+    monkeypatch.setenv("REDIS_URL", own_redis.url)
+    cfg = tuned_config(config_dir, claim_idle_ms=500)
+    client = redis_lib.Redis.from_url(own_redis.url)
+    done: list[str] = []
+    worker = Worker(client, cfg, lambda job, t: done.append(job["job_id"]), name="w", transcriber=transcriber)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        own_redis.stop()          # no persistence: Redis comes back empty, without the consumer group
+        time.sleep(1.0)
+        assert thread.is_alive()
+        own_redis.start()
+        job_id = enqueue(client, {"incident_id": "inc-outage", "path": str(call_legs["taker"])})
+        wait_for(lambda: done, 30, "the job queued after the outage")
+        assert done == [job_id] and len(rows(cfg)[0]) == 1
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert not thread.is_alive()
