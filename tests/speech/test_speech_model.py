@@ -56,3 +56,13 @@ def test_model_path_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("LINKAGE_VOSK_MODEL", str(tmp_path))
     assert speech.resolve_model_path() == tmp_path
     assert speech.resolve_model_path(tmp_path / "x") == tmp_path / "x"
+
+
+def test_speech_package_stands_alone() -> None:
+    import ast
+
+    for path in Path(speech.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "gateway" for n in names), f"{path.name} imports gateway"
