@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import queue
 import random
 import struct
@@ -137,6 +138,26 @@ class StreamingRecognizer:
     @property
     def _offset(self) -> float:
         return self._base / (2 * self.sample_rate)
+
+
+def read_frames(fd: int = 3, sample_rate: int = 8000, frame_ms: int = FRAME_MS) -> Iterator[bytes]:
+    """Whole frames of audio from a file descriptor (EAGI gives the caller's audio on fd 3).
+
+    Short reads are joined into full frames; at end of file a last partial frame is yielded.
+    ``for frame in read_frames(): events = rec.feed(frame)``.
+    """
+    size = sample_rate * 2 * frame_ms // 1000
+    buf = b""
+    while True:
+        chunk = os.read(fd, size - len(buf))
+        if not chunk:
+            if buf:
+                yield buf
+            return
+        buf += chunk
+        if len(buf) == size:
+            yield buf
+            buf = b""
 
 
 def warmup_audio(sample_rate: int, seconds: float = 1.0, seed: int = 8000) -> bytes:

@@ -89,6 +89,31 @@ def test_end_silence_closes_the_utterance_early(model: speech.Model, say: Callab
     assert rec.finish() == []  # nothing left over after the utterance was closed
 
 
+def test_frames_from_a_file_descriptor_feed_the_recogniser(model: speech.Model,
+                                                           say: Callable[..., Path]) -> None:
+    import os
+    import threading
+
+    pcm = read_pcm(say("안녕하세요 불이 났어요", "short.wav", pad=(0.2, 0.0)))
+    rfd, wfd = os.pipe()
+
+    def writer() -> None:  # Asterisk writes whatever it has; sizes rarely match our frames
+        for i in range(0, len(pcm), 777):
+            os.write(wfd, pcm[i:i + 777])
+        os.close(wfd)
+
+    threading.Thread(target=writer).start()
+    rec = speech.StreamingRecognizer(model)
+    got = []
+    for frame in speech.read_frames(rfd):
+        got.append(frame)
+        rec.feed(frame)
+    os.close(rfd)
+    assert b"".join(got) == pcm
+    assert all(len(f) == FRAME for f in got[:-1]) and 0 < len(got[-1]) <= FRAME
+    assert rec.finish()[0].text
+
+
 def test_dbfs_levels() -> None:
     import struct
 
