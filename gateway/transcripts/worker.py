@@ -40,6 +40,7 @@ LOG = logging.getLogger(__name__)
 
 Hook = Callable[[dict[str, Any], dict[str, Any]], Any]
 DONE_TTL_S = 7 * 86400
+FORGET_CONSUMERS_AFTER_MS = 86_400_000  # a consumer name idle this long with nothing pending is removed
 
 
 def load_hook(spec: str) -> Hook:
@@ -73,6 +74,7 @@ class Worker:
         self._transcriber = transcriber
         self.archive = archive or TranscriptArchive(config.archive_path)
         self._stop = threading.Event()
+        self._next_cleanup = 0.0
         try:
             self.ensure_group()
         except redis_lib.ConnectionError as exc:  # run() retries, and creates the group once Redis is back
@@ -128,7 +130,22 @@ class Worker:
         self.handle(*message)
         return True
 
+    def forget_idle_consumers(self, min_idle_ms: int = FORGET_CONSUMERS_AFTER_MS) -> list[str]:
+        """Remove consumers (workers long gone: names are host:pid) that hold no pending job."""
+        gone = []
+        for c in self.redis.xinfo_consumers(self.keys.stream, self.group):
+            name = _text(c["name"])
+            if name != self.name and int(c["pending"]) == 0 and int(c["idle"]) >= min_idle_ms:
+                self.redis.xgroup_delconsumer(self.keys.stream, self.group, name)
+                gone.append(name)
+        if gone:
+            log(LOG, logging.INFO, "forgot idle consumers", worker=self.name, consumers=gone)
+        return gone
+
     def _reclaim(self) -> tuple[str, dict[str, str]] | None:
+        if time.monotonic() >= self._next_cleanup:
+            self._next_cleanup = time.monotonic() + 3600
+            self.forget_idle_consumers()
         _, messages, *deleted = self.redis.xautoclaim(self.keys.stream, self.group, self.name,
                                                       self.config.redis.claim_idle_ms, "0-0", count=1)
         gone = [_text(i) for i in (deleted[0] if deleted else [])]

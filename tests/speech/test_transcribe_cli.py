@@ -70,6 +70,14 @@ def test_enqueue_command(run: Callable[..., object], redis_url: str) -> None:
     assert json.loads(fields[b"job"])["legs"] == {"caller": "a.wav", "taker": "b.wav"}
     bad = run("transcribe-enqueue", "inc-9")
     assert bad.exit_code == 2 and "either legs" in bad.stderr
+    r.xadd(Keys().dead, {"job": json.dumps({"job_id": "j8", "incident_id": "inc-8", "path": "gone.wav"}),
+                         "reason": "AudioError: audio file not found: gone.wav", "deliveries": 1, "at": "t"})
+    listed = run("transcribe-dead")
+    assert "j8  incident inc-8  after 1 deliveries: AudioError: audio file not found" in listed.stdout
+    assert json.loads(run("transcribe-dead", "--json").stdout)[0]["job"]["job_id"] == "j8"
+    requeued = run("transcribe-dead", "--requeue", "j8", "--requeue", "j7")
+    assert requeued.exit_code == 1 and "no dead job j7" in requeued.stderr
+    assert r.xlen(Keys().dead) == 0 and r.xlen(Keys().stream) == 2
 
 
 def test_config_check_reports_bad_hook_and_bad_model_folder(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +20,7 @@ import yaml
 
 import speech
 from gateway.config import Config, load_config
-from gateway.transcripts import JobError, Keys, TranscriptArchive, Worker, enqueue
+from gateway.transcripts import JobError, Keys, TranscriptArchive, Worker, dead_letters, enqueue, requeue_dead
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # real Vosk model
@@ -134,7 +135,7 @@ def test_failed_hook_is_retried_without_transcribing_or_writing_again(
 
 
 def test_bad_audio_is_dead_lettered_at_once_with_the_reason(
-        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, tmp_path: Path) -> None:
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
     worker = Worker(r, cfg, name="w", transcriber=transcriber)
     (cfg.recordings_dir).mkdir(parents=True, exist_ok=True)
     (cfg.recordings_dir / "empty.wav").touch()
@@ -148,6 +149,11 @@ def test_bad_audio_is_dead_lettered_at_once_with_the_reason(
     assert "is empty" in letters[1]["reason"] and letters[2]["reason"].startswith("malformed job")
     assert r.hget(KEYS.job(missing), "status") == b"dead"
     assert r.xlen(KEYS.stream) == 0 and rows(cfg) == ([], [])
+    # Once the recording is there, the operator puts the job back and it goes through.
+    shutil.copy(call_legs["taker"], cfg.recordings_dir / "nowhere.wav")
+    assert requeue_dead(r, missing) and not requeue_dead(r, "no-such-job")
+    assert [d["job"].get("job_id") for d in dead_letters(r)] == [empty, None]
+    assert worker.poll(0) and r.hget(KEYS.job(missing), "status") == b"done" and len(rows(cfg)[0]) == 1
 
 
 def test_failing_job_is_retried_then_dead_lettered(
@@ -301,3 +307,21 @@ def test_worker_rides_out_a_redis_outage(own_redis: Any, config_dir: Path, monke
         worker.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_idle_consumers_without_pending_jobs_are_forgotten(r: redis_lib.Redis, cfg: Config,
+                                                           transcriber: speech.Transcriber) -> None:
+    worker = Worker(r, cfg, name="current", transcriber=transcriber)
+    for ghost in ("host:1", "host:2", "host:3"):
+        enqueue(r, {"incident_id": "i", "path": "x.wav"})
+        [[_, [(msg_id, _)]]] = r.xreadgroup("transcribers", ghost, {KEYS.stream: ">"}, count=1)
+        if ghost != "host:3":                 # host:1 and host:2 finished their jobs and went away;
+            r.xack(KEYS.stream, "transcribers", msg_id)   # host:3 died holding one
+    time.sleep(0.05)
+    assert sorted(worker.forget_idle_consumers(min_idle_ms=20)) == ["host:1", "host:2"]
+    assert [_name(c) for c in r.xinfo_consumers(KEYS.stream, "transcribers")] == ["host:3"]
+
+
+def _name(consumer: dict) -> str:
+    name = consumer["name"]
+    return name.decode() if isinstance(name, bytes) else name
