@@ -49,12 +49,17 @@ def r(redis_url: str) -> Iterator[redis_lib.Redis]:
     client.close()
 
 
-class CountingTranscriber(speech.Transcriber):
+class CountingTranscriber:
+    """The shared real transcriber, counting the files it is asked to transcribe."""
+
     calls = 0
+
+    def __init__(self, inner: speech.Transcriber):
+        self.inner = inner
 
     def transcribe_file(self, path: Any, speaker: str | None = None) -> speech.Transcript:
         type(self).calls += 1
-        return super().transcribe_file(path, speaker)
+        return self.inner.transcribe_file(path, speaker)
 
 
 def rows(cfg: Config) -> tuple[list[tuple], list[tuple]]:
@@ -110,7 +115,7 @@ def test_job_transcribed_merged_archived_and_hooked_once(
 
 
 def test_failed_hook_is_retried_without_transcribing_or_writing_again(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, call_legs: dict[str, Path]) -> None:
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
     attempts: list[str] = []
 
     def flaky(job: dict, transcript: dict) -> None:
@@ -119,8 +124,8 @@ def test_failed_hook_is_retried_without_transcribing_or_writing_again(
             raise RuntimeError("triage unavailable")
 
     CountingTranscriber.calls = 0
-    a = Worker(r, cfg, flaky, name="a", transcriber=CountingTranscriber(model))
-    b = Worker(r, cfg, flaky, name="b", transcriber=CountingTranscriber(model))
+    a = Worker(r, cfg, flaky, name="a", transcriber=CountingTranscriber(transcriber))  # type: ignore[arg-type]
+    b = Worker(r, cfg, flaky, name="b", transcriber=CountingTranscriber(transcriber))  # type: ignore[arg-type]
     job_id = enqueue(r, {"incident_id": "inc-2", "path": str(call_legs["caller"])})
     assert a.poll(0)
     assert r.hget(KEYS.job(job_id), "status") == b"retrying"
@@ -255,10 +260,11 @@ def _race(a: Worker, b: Worker, r: redis_lib.Redis, job_id: str) -> list[str]:
 
 
 def test_running_job_renews_its_claim_so_no_one_takes_it_over(
-        r: redis_lib.Redis, config_dir: Path, redis_url: str, model: speech.Model, long_call: Path) -> None:
+        r: redis_lib.Redis, config_dir: Path, redis_url: str, model: speech.Model, long_call: Path,
+        transcriber: speech.Transcriber) -> None:
     cfg = tuned_config(config_dir, claim_idle_ms=600)
-    a = Worker(r, cfg, name="a", transcriber=speech.Transcriber(model))
-    b = Worker(r, cfg, name="b", transcriber=speech.Transcriber(model))
+    a = Worker(r, cfg, name="a", transcriber=transcriber)
+    b = Worker(r, cfg, name="b", transcriber=speech.Transcriber(model))  # never gets to transcribe
     job_id = enqueue(r, {"incident_id": "inc-hb", "path": str(long_call)})
     started = time.monotonic()
     assert _race(a, b, r, job_id) == []
@@ -268,14 +274,14 @@ def test_running_job_renews_its_claim_so_no_one_takes_it_over(
 
 def test_stuck_job_past_its_timeout_is_taken_over_and_still_written_once(
         r: redis_lib.Redis, config_dir: Path, redis_url: str, model: speech.Model,
-        call_legs: dict[str, Path]) -> None:
+        call_legs: dict[str, Path], transcriber: speech.Transcriber) -> None:
     gw = config_dir / "gateway.yaml"
     data = yaml.safe_load(gw.read_text(encoding="utf-8"))
     data["redis"]["claim_idle_ms"] = 300
     data["transcripts"]["job_timeout_s"] = 0.1
     gw.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     cfg = load_config(gw)
-    a = Worker(r, cfg, name="a", transcriber=speech.Transcriber(model))
+    a = Worker(r, cfg, name="a", transcriber=transcriber)
     b = Worker(r, cfg, name="b", transcriber=speech.Transcriber(model))
     job_id = enqueue(r, {"incident_id": "inc-stuck", "path": str(call_legs["caller"])})
     assert _race(a, b, r, job_id) == ["b"]
