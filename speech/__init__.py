@@ -11,14 +11,35 @@ from speech.errors import AudioError, AudioFormatError, ModelError, SpeechError
 from speech.merge import merge_legs
 from speech.model import Model, load_model, resolve_model_path
 from speech.phrases import PhraseMatch, PhraseRecognizer, match_phrase
-from speech.streaming import Event, RecognizerPool, StreamingRecognizer
+from speech.streaming import Event, RecognizerPool, StreamingRecognizer, read_frames
 from speech.transcriber import Transcriber
 from speech.transcript import Segment, Transcript, Word
 from speech.writers import to_json, to_webvtt, write_transcript
 
 __all__ = [
-    "AudioError", "AudioFormatError", "AudioInfo", "Event", "Model", "ModelError", "PhraseMatch",
-    "PhraseRecognizer", "RecognizerPool", "Segment", "SpeechError", "StreamingRecognizer", "Transcriber",
-    "Transcript", "Word", "load_model", "match_phrase", "merge_legs", "probe", "read_pcm",
-    "resolve_model_path", "to_json", "to_webvtt", "write_transcript",
+    "AudioError",
+    "AudioFormatError",
+    "AudioInfo",
+    "Event",
+    "Model",
+    "ModelError",
+    "PhraseMatch",
+    "PhraseRecognizer",
+    "RecognizerPool",
+    "Segment",
+    "SpeechError",
+    "StreamingRecognizer",
+    "Transcriber",
+    "Transcript",
+    "Word",
+    "load_model",
+    "match_phrase",
+    "merge_legs",
+    "probe",
+    "read_frames",
+    "read_pcm",
+    "resolve_model_path",
+    "to_json",
+    "to_webvtt",
+    "write_transcript",
 ]

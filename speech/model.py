@@ -33,6 +33,15 @@ class Model:
     vosk: Any = field(repr=False)
     load_seconds: float = 0.0
 
+    @property
+    def supports_phrases(self) -> bool:
+        """Whether the graph can be restricted to a phrase list at run time (small models' HCLr+Gr).
+
+        Big models (one static ``HCLG.fst``, e.g. vosk-model-cn-0.22) decode free text even when
+        given phrases; :class:`speech.PhraseRecognizer` then picks the closest phrase to that.
+        """
+        return (self.path / "graph" / "HCLr.fst").is_file() and (self.path / "graph" / "Gr.fst").is_file()
+
     def has_word(self, word: str) -> bool:
         """Whether ``word`` is in the model's vocabulary (phrase lists may only use those)."""
         return self.vosk.vosk_model_find_word(word) >= 0

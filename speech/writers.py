@@ -29,11 +29,10 @@ def _escape(text: str) -> str:
 def to_webvtt(transcript: Transcript, max_gap: float = 1.0, max_length: float = 7.0) -> str:
     """WebVTT: one cue per segment, the speaker as a ``<v speaker>`` voice span."""
     lines = ["WEBVTT", ""]
-    last_end = 0.0
     for i, seg in enumerate(transcript.segments(max_gap, max_length), 1):
-        start = max(seg.start, last_end) if seg.speaker is None else seg.start
-        end = max(seg.end, start + 0.001)
-        last_end = end
+        # Segments follow the words' start order, so cue start times never decrease (WebVTT requires
+        # it); cues of two speakers talking at once may overlap, which players show together.
+        start, end = seg.start, max(seg.end, seg.start + 0.001)
         voice = f"<v {_escape(seg.speaker)}>" if seg.speaker else ""
         lines += [str(i), f"{_ts(start)} --> {_ts(end)}", voice + _escape(seg.text), ""]
     return "\n".join(lines)

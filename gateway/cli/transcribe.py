@@ -159,7 +159,39 @@ def transcribe_enqueue(ctx: click.Context, incident_id: str, legs: tuple[str, ..
         sys.exit(2)
 
 
+@click.command("transcribe-dead")
+@click.option("--requeue", "requeue", multiple=True, metavar="JOB_ID",
+              help="Put this dead job back on the queue (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@click.pass_context
+def transcribe_dead(ctx: click.Context, requeue: tuple[str, ...], as_json: bool) -> None:
+    """List dead-lettered transcription jobs with their reasons, or requeue some."""
+    from gateway.redisconn import connect
+    from gateway.transcripts import dead_letters, requeue_dead
+
+    config = get_config(ctx)
+    redis = connect(config)
+    prefix = config.redis.key_prefix
+    if requeue:
+        missing = [j for j in requeue if not requeue_dead(redis, j, prefix=prefix)]
+        if as_json:
+            emit_json({"requeued": [j for j in requeue if j not in missing], "not_found": missing})
+        for j in missing:
+            click.echo(f"no dead job {j}", err=True)
+        sys.exit(1 if missing else 0)
+    letters = dead_letters(redis, prefix=prefix)
+    if as_json:
+        emit_json(letters)
+        return
+    for d in letters:
+        job = d["job"] if isinstance(d["job"], dict) else {}
+        click.echo(f"{d.get('at')}  {job.get('job_id', '?')}  incident {job.get('incident_id', '?')}  "
+                   f"after {d.get('deliveries')} deliveries: {d.get('reason')}")
+    click.echo(f"{len(letters)} dead-lettered job(s)")
+
+
 def register(group: click.Group) -> None:
     group.add_command(transcribe)
     group.add_command(transcribe_worker)
     group.add_command(transcribe_enqueue)
+    group.add_command(transcribe_dead)

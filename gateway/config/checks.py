@@ -12,6 +12,8 @@ from gateway.config.models import Config
 
 CHECKERS: list[str] = [
     "gateway.tickets.checks:check_calendar",
+    "gateway.transcripts.checks:check_transcripts",
+    "gateway.triage.lexicon:check_config",
 ]
 
 

@@ -105,6 +105,7 @@ class SpeechConfig(_Strict):
     model_path_env: str = "LINKAGE_VOSK_MODEL"
     model_path: str = "models/vosk-model-small-cn-0.22"
     sample_rate: int = Field(8000, gt=0)
+    end_silence_ms: int | None = Field(600, gt=0)
 
 
 class TranscriptsConfig(_Strict):

@@ -14,6 +14,7 @@ Relative paths are relative to ``recordings.dir``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -92,3 +93,28 @@ def enqueue(redis: redis_lib.Redis, job: dict[str, Any], *, prefix: str = "linka
     redis.eval(_ENQUEUE, 2, keys.stream, keys.job(doc["job_id"]),
                json.dumps(doc, ensure_ascii=False), now_iso(), "1" if force else "0")
     return doc["job_id"]
+
+
+def dead_letters(redis: redis_lib.Redis, *, prefix: str = "linkage",
+                 count: int = 1000) -> list[dict[str, Any]]:
+    """Dead-lettered jobs, oldest first: ``{"id", "job", "reason", "deliveries", "worker", "at"}``."""
+    out = []
+    for entry_id, fields in redis.xrange(Keys(prefix).dead, count=count):
+        doc = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+               for k, v in fields.items()}
+        with contextlib.suppress(ValueError):  # a malformed job is shown as the text it was
+            doc["job"] = json.loads(doc.get("job", "null"))
+        doc["id"] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        out.append(doc)
+    return out
+
+
+def requeue_dead(redis: redis_lib.Redis, job_id: str, *, prefix: str = "linkage") -> bool:
+    """Put a dead-lettered job back on the queue (after fixing its cause); False if not found."""
+    for letter in dead_letters(redis, prefix=prefix, count=100_000):
+        job = letter["job"]
+        if isinstance(job, dict) and job.get("job_id") == job_id:
+            enqueue(redis, job, prefix=prefix, force=True)
+            redis.xdel(Keys(prefix).dead, letter["id"])
+            return True
+    return False

@@ -40,6 +40,7 @@ LOG = logging.getLogger(__name__)
 
 Hook = Callable[[dict[str, Any], dict[str, Any]], Any]
 DONE_TTL_S = 7 * 86400
+FORGET_CONSUMERS_AFTER_MS = 86_400_000  # a consumer name idle this long with nothing pending is removed
 
 
 def load_hook(spec: str) -> Hook:
@@ -73,7 +74,11 @@ class Worker:
         self._transcriber = transcriber
         self.archive = archive or TranscriptArchive(config.archive_path)
         self._stop = threading.Event()
-        self.ensure_group()
+        self._next_cleanup = 0.0
+        try:
+            self.ensure_group()
+        except redis_lib.ConnectionError as exc:  # run() retries, and creates the group once Redis is back
+            log(LOG, logging.WARNING, "redis unavailable at start", worker=self.name, error=str(exc))
 
     # -- queue ---------------------------------------------------------------------------------
 
@@ -97,11 +102,23 @@ class Worker:
 
     def run(self, max_jobs: int | None = None) -> int:
         """Process jobs until :meth:`stop` (or ``max_jobs`` handled); return how many were handled."""
-        handled = 0
+        handled, backoff = 0, 0.5
         log(LOG, logging.INFO, "transcribe worker started", worker=self.name, group=self.group)
         while not self._stop.is_set() and (max_jobs is None or handled < max_jobs):
-            if self.poll(self.settings.block_ms):
-                handled += 1
+            try:
+                if self.poll(self.settings.block_ms):
+                    handled += 1
+                backoff = 0.5
+            except (redis_lib.ConnectionError, redis_lib.TimeoutError) as exc:
+                # Redis is down: nothing is lost (jobs wait in Redis, the archive is idempotent); retry.
+                log(LOG, logging.WARNING, "redis unavailable, retrying", worker=self.name, error=str(exc),
+                    retry_in_s=backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except redis_lib.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                self.ensure_group()  # Redis restarted without its data: recreate the group
         log(LOG, logging.INFO, "transcribe worker stopped", worker=self.name, handled=handled)
         return handled
 
@@ -113,7 +130,22 @@ class Worker:
         self.handle(*message)
         return True
 
+    def forget_idle_consumers(self, min_idle_ms: int = FORGET_CONSUMERS_AFTER_MS) -> list[str]:
+        """Remove consumers (workers long gone: names are host:pid) that hold no pending job."""
+        gone = []
+        for c in self.redis.xinfo_consumers(self.keys.stream, self.group):
+            name = _text(c["name"])
+            if name != self.name and int(c["pending"]) == 0 and int(c["idle"]) >= min_idle_ms:
+                self.redis.xgroup_delconsumer(self.keys.stream, self.group, name)
+                gone.append(name)
+        if gone:
+            log(LOG, logging.INFO, "forgot idle consumers", worker=self.name, consumers=gone)
+        return gone
+
     def _reclaim(self) -> tuple[str, dict[str, str]] | None:
+        if time.monotonic() >= self._next_cleanup:
+            self._next_cleanup = time.monotonic() + 3600
+            self.forget_idle_consumers()
         _, messages, *deleted = self.redis.xautoclaim(self.keys.stream, self.group, self.name,
                                                       self.config.redis.claim_idle_ms, "0-0", count=1)
         gone = [_text(i) for i in (deleted[0] if deleted else [])]

@@ -45,6 +45,12 @@ def duration_of(path: Path) -> float:
 
 
 @pytest.fixture(scope="session")
+def transcriber(model: speech.Model) -> speech.Transcriber:
+    """A warm transcriber shared by single-threaded tests (a new recogniser stalls on first use)."""
+    return speech.Transcriber(model)
+
+
+@pytest.fixture(scope="session")
 def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("speech-audio")
 

@@ -14,6 +14,7 @@ def test_model_is_loaded_once_and_shared(model: speech.Model, model_dir: Path) -
     assert speech.load_model(model_dir) is model
     assert speech.load_model(str(model_dir) + "/") is model
     assert model.has_word("안녕하세요") and not model.has_word("없는단어xyz")
+    assert model.supports_phrases
 
 
 def test_missing_model_path_names_the_path_and_how_to_get_models(tmp_path: Path) -> None:
@@ -55,3 +56,13 @@ def test_model_path_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("LINKAGE_VOSK_MODEL", str(tmp_path))
     assert speech.resolve_model_path() == tmp_path
     assert speech.resolve_model_path(tmp_path / "x") == tmp_path / "x"
+
+
+def test_speech_package_stands_alone() -> None:
+    import ast
+
+    for path in Path(speech.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "gateway" for n in names), f"{path.name} imports gateway"

@@ -12,6 +12,8 @@ import speech
 from speech.audio import read_pcm
 from speech.phrases import match_phrase, similarity
 
+pytestmark = pytest.mark.slow  # real Vosk model
+
 FRAME = 320  # 20 ms of 8 kHz 16-bit mono
 # Phrases made only of words the Korean model knows; espeak-ng says the SPOKEN ones clearly
 # enough for a phrase-list recogniser to tell them apart.
@@ -60,7 +62,7 @@ def test_streaming_partials_before_end_of_speech_then_final(model: speech.Model,
     # 0.2 s lead-in, speech, then 2 s of silence for the endpointer.
     path = say("안녕하세요 불이 났어요 빨리 와 주세요", "stream.wav", pad=(0.2, 2.0))
     speech_end = audio_duration(path) - 2.0
-    rec = speech.StreamingRecognizer(model, 8000)
+    rec = speech.StreamingRecognizer(model, 8000, end_silence_ms=None)  # Vosk's endpointer alone
     events: list[speech.Event] = []
     for frame in frames(read_pcm(path)):
         events += rec.feed(frame)
@@ -74,6 +76,53 @@ def test_streaming_partials_before_end_of_speech_then_final(model: speech.Model,
     words = [w for f in finals for w in f.words]
     assert words and all(0 <= w.start <= w.end <= speech_end + 0.3 for w in words)
     assert [w.start for w in words] == sorted(w.start for w in words)
+
+
+def test_end_silence_closes_the_utterance_early(model: speech.Model, say: Callable[..., Path],
+                                                audio_duration: Callable[[Path], float]) -> None:
+    path = say("안녕하세요 불이 났어요 빨리 와 주세요", "stream.wav", pad=(0.2, 2.0))
+    speech_end = audio_duration(path) - 2.0
+    rec = speech.StreamingRecognizer(model, 8000, end_silence_ms=300)
+    finals = [e for f in frames(read_pcm(path)) for e in rec.feed(f) if e.type == "final"]
+    assert finals and finals[0].end_of_speech and finals[0].words
+    assert speech_end - 0.5 < finals[0].at <= speech_end + 0.3 + 0.02
+    assert rec.finish() == []  # nothing left over after the utterance was closed
+
+
+def test_frames_from_a_file_descriptor_feed_the_recogniser(model: speech.Model,
+                                                           say: Callable[..., Path]) -> None:
+    import os
+    import threading
+
+    pcm = read_pcm(say("안녕하세요 불이 났어요", "short.wav", pad=(0.2, 0.0)))
+    rfd, wfd = os.pipe()
+
+    def writer() -> None:  # Asterisk writes whatever it has; sizes rarely match our frames
+        for i in range(0, len(pcm), 777):
+            os.write(wfd, pcm[i:i + 777])
+        os.close(wfd)
+
+    threading.Thread(target=writer).start()
+    rec = speech.StreamingRecognizer(model)
+    got = []
+    for frame in speech.read_frames(rfd):
+        got.append(frame)
+        rec.feed(frame)
+    os.close(rfd)
+    assert b"".join(got) == pcm
+    assert all(len(f) == FRAME for f in got[:-1]) and 0 < len(got[-1]) <= FRAME
+    assert rec.finish()[0].text
+
+
+def test_dbfs_levels() -> None:
+    import struct
+
+    from speech.streaming import dbfs
+
+    assert dbfs(b"\x00\x00" * 160) == float("-inf") and dbfs(b"") == float("-inf")
+    full = struct.pack("<160h", *([32767, -32768] * 80))
+    assert dbfs(full) == pytest.approx(0.0, abs=0.01)
+    assert dbfs(struct.pack("<160h", *([328, -328] * 80))) == pytest.approx(-40.0, abs=0.1)
 
 
 def test_streaming_finish_flushes_and_odd_chunks_are_carried(model: speech.Model,

@@ -14,6 +14,8 @@ from speech import Transcript, Word
 
 CUE_TIME = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})$")
 
+pytestmark = pytest.mark.slow  # real Vosk model
+
 
 def parse_webvtt(text: str) -> list[dict]:
     """A strict WebVTT reader for what we write: header, then blocks of id, timing, payload."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,9 +20,10 @@ import yaml
 
 import speech
 from gateway.config import Config, load_config
-from gateway.transcripts import JobError, Keys, TranscriptArchive, Worker, enqueue
+from gateway.transcripts import JobError, Keys, TranscriptArchive, Worker, dead_letters, enqueue, requeue_dead
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real Vosk model
 KEYS = Keys("linkage")
 
 
@@ -47,12 +49,17 @@ def r(redis_url: str) -> Iterator[redis_lib.Redis]:
     client.close()
 
 
-class CountingTranscriber(speech.Transcriber):
+class CountingTranscriber:
+    """The shared real transcriber, counting the files it is asked to transcribe."""
+
     calls = 0
+
+    def __init__(self, inner: speech.Transcriber):
+        self.inner = inner
 
     def transcribe_file(self, path: Any, speaker: str | None = None) -> speech.Transcript:
         type(self).calls += 1
-        return super().transcribe_file(path, speaker)
+        return self.inner.transcribe_file(path, speaker)
 
 
 def rows(cfg: Config) -> tuple[list[tuple], list[tuple]]:
@@ -81,10 +88,9 @@ def test_enqueue_validates_and_dedupes(r: redis_lib.Redis) -> None:
 
 
 def test_job_transcribed_merged_archived_and_hooked_once(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, call_legs: dict[str, Path]) -> None:
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
     calls: list[tuple[dict, dict]] = []
-    worker = Worker(r, cfg, lambda job, t: calls.append((job, t)), name="w1",
-                    transcriber=speech.Transcriber(model))
+    worker = Worker(r, cfg, lambda job, t: calls.append((job, t)), name="w1", transcriber=transcriber)
     job_id = enqueue(r, {"incident_id": "inc-1", "recording_id": "rec-1", "overflow": True,
                          "legs": {"caller": str(call_legs["caller"]), "taker": str(call_legs["taker"])}})
     assert worker.poll(0) and not worker.poll(0)
@@ -109,7 +115,7 @@ def test_job_transcribed_merged_archived_and_hooked_once(
 
 
 def test_failed_hook_is_retried_without_transcribing_or_writing_again(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, call_legs: dict[str, Path]) -> None:
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
     attempts: list[str] = []
 
     def flaky(job: dict, transcript: dict) -> None:
@@ -118,8 +124,8 @@ def test_failed_hook_is_retried_without_transcribing_or_writing_again(
             raise RuntimeError("triage unavailable")
 
     CountingTranscriber.calls = 0
-    a = Worker(r, cfg, flaky, name="a", transcriber=CountingTranscriber(model))
-    b = Worker(r, cfg, flaky, name="b", transcriber=CountingTranscriber(model))
+    a = Worker(r, cfg, flaky, name="a", transcriber=CountingTranscriber(transcriber))  # type: ignore[arg-type]
+    b = Worker(r, cfg, flaky, name="b", transcriber=CountingTranscriber(transcriber))  # type: ignore[arg-type]
     job_id = enqueue(r, {"incident_id": "inc-2", "path": str(call_legs["caller"])})
     assert a.poll(0)
     assert r.hget(KEYS.job(job_id), "status") == b"retrying"
@@ -134,8 +140,8 @@ def test_failed_hook_is_retried_without_transcribing_or_writing_again(
 
 
 def test_bad_audio_is_dead_lettered_at_once_with_the_reason(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, tmp_path: Path) -> None:
-    worker = Worker(r, cfg, name="w", transcriber=speech.Transcriber(model))
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
+    worker = Worker(r, cfg, name="w", transcriber=transcriber)
     (cfg.recordings_dir).mkdir(parents=True, exist_ok=True)
     (cfg.recordings_dir / "empty.wav").touch()
     missing = enqueue(r, {"incident_id": "inc-3", "path": "nowhere.wav"})
@@ -148,14 +154,19 @@ def test_bad_audio_is_dead_lettered_at_once_with_the_reason(
     assert "is empty" in letters[1]["reason"] and letters[2]["reason"].startswith("malformed job")
     assert r.hget(KEYS.job(missing), "status") == b"dead"
     assert r.xlen(KEYS.stream) == 0 and rows(cfg) == ([], [])
+    # Once the recording is there, the operator puts the job back and it goes through.
+    shutil.copy(call_legs["taker"], cfg.recordings_dir / "nowhere.wav")
+    assert requeue_dead(r, missing) and not requeue_dead(r, "no-such-job")
+    assert [d["job"].get("job_id") for d in dead_letters(r)] == [empty, None]
+    assert worker.poll(0) and r.hget(KEYS.job(missing), "status") == b"done" and len(rows(cfg)[0]) == 1
 
 
 def test_failing_job_is_retried_then_dead_lettered(
-        r: redis_lib.Redis, cfg: Config, model: speech.Model, call_legs: dict[str, Path]) -> None:
+        r: redis_lib.Redis, cfg: Config, transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
     def broken(job: dict, transcript: dict) -> None:
         raise ConnectionError("ticket service down")
 
-    worker = Worker(r, cfg, broken, name="w", transcriber=speech.Transcriber(model))
+    worker = Worker(r, cfg, broken, name="w", transcriber=transcriber)
     job_id = enqueue(r, {"incident_id": "inc-5", "path": str(call_legs["taker"])})
     outcomes = []
     for _ in range(3):
@@ -174,7 +185,7 @@ def test_failing_job_is_retried_then_dead_lettered(
 def long_call(make_audio: Callable[..., Path], audio_dir: Path) -> Path:
     path = audio_dir / "long-call.wav"
     if not path.exists():
-        text = " ".join(["안녕하세요 불이 났어요 빨리 와 주세요 가스 냄새 나요 상담원 연결"] * 3)
+        text = " ".join(["안녕하세요 불이 났어요 빨리 와 주세요 가스 냄새 나요 상담원 연결"] * 2)
         make_audio(text, path, pad=(0.2, 0.2))
     return path
 
@@ -229,3 +240,94 @@ def test_worker_killed_mid_job_is_taken_over_and_written_once(
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def _race(a: Worker, b: Worker, r: redis_lib.Redis, job_id: str) -> list[str]:
+    """A handles the job in a thread while B keeps polling; return what B handled."""
+    import threading
+
+    msg = a._read(0)
+    assert msg is not None
+    t = threading.Thread(target=a.handle, args=msg)
+    t.start()
+    taken: list[str] = []
+    while t.is_alive():
+        if b.poll(0):
+            taken.append(r.hget(KEYS.job(job_id), "worker").decode())
+        time.sleep(0.05)
+    t.join()
+    return taken
+
+
+def test_running_job_renews_its_claim_so_no_one_takes_it_over(
+        r: redis_lib.Redis, config_dir: Path, redis_url: str, model: speech.Model, long_call: Path,
+        transcriber: speech.Transcriber) -> None:
+    cfg = tuned_config(config_dir, claim_idle_ms=600)
+    a = Worker(r, cfg, name="a", transcriber=transcriber)
+    b = Worker(r, cfg, name="b", transcriber=speech.Transcriber(model))  # never gets to transcribe
+    job_id = enqueue(r, {"incident_id": "inc-hb", "path": str(long_call)})
+    started = time.monotonic()
+    assert _race(a, b, r, job_id) == []
+    assert time.monotonic() - started > 2 * cfg.redis.claim_idle_ms / 1000  # outlived several idle periods
+    assert r.hget(KEYS.job(job_id), "status") == b"done" and r.hget(KEYS.job(job_id), "deliveries") == b"1"
+
+
+def test_stuck_job_past_its_timeout_is_taken_over_and_still_written_once(
+        r: redis_lib.Redis, config_dir: Path, redis_url: str, model: speech.Model,
+        call_legs: dict[str, Path], transcriber: speech.Transcriber) -> None:
+    gw = config_dir / "gateway.yaml"
+    data = yaml.safe_load(gw.read_text(encoding="utf-8"))
+    data["redis"]["claim_idle_ms"] = 300
+    data["transcripts"]["job_timeout_s"] = 0.1
+    gw.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cfg = load_config(gw)
+    a = Worker(r, cfg, name="a", transcriber=transcriber)
+    b = Worker(r, cfg, name="b", transcriber=speech.Transcriber(model))
+    job_id = enqueue(r, {"incident_id": "inc-stuck", "path": str(call_legs["caller"])})
+    assert _race(a, b, r, job_id) == ["b"]
+    transcripts, fts = rows(cfg)
+    assert [t[0] for t in transcripts] == [job_id] and len(fts) == 1
+    assert r.hget(KEYS.job(job_id), "status") == b"done"
+
+
+def test_worker_rides_out_a_redis_outage(own_redis: Any, config_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                         transcriber: speech.Transcriber, call_legs: dict[str, Path]) -> None:
+    import threading
+
+    monkeypatch.setenv("REDIS_URL", own_redis.url)
+    cfg = tuned_config(config_dir, claim_idle_ms=500)
+    client = redis_lib.Redis.from_url(own_redis.url)
+    done: list[str] = []
+    worker = Worker(client, cfg, lambda job, t: done.append(job["job_id"]), name="w", transcriber=transcriber)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        own_redis.stop()          # no persistence: Redis comes back empty, without the consumer group
+        time.sleep(1.0)
+        assert thread.is_alive()
+        own_redis.start()
+        job_id = enqueue(client, {"incident_id": "inc-outage", "path": str(call_legs["taker"])})
+        wait_for(lambda: done, 30, "the job queued after the outage")
+        assert done == [job_id] and len(rows(cfg)[0]) == 1
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_idle_consumers_without_pending_jobs_are_forgotten(r: redis_lib.Redis, cfg: Config,
+                                                           transcriber: speech.Transcriber) -> None:
+    worker = Worker(r, cfg, name="current", transcriber=transcriber)
+    for ghost in ("host:1", "host:2", "host:3"):
+        enqueue(r, {"incident_id": "i", "path": "x.wav"})
+        [[_, [(msg_id, _)]]] = r.xreadgroup("transcribers", ghost, {KEYS.stream: ">"}, count=1)
+        if ghost != "host:3":                 # host:1 and host:2 finished their jobs and went away;
+            r.xack(KEYS.stream, "transcribers", msg_id)   # host:3 died holding one
+    time.sleep(0.05)
+    assert sorted(worker.forget_idle_consumers(min_idle_ms=20)) == ["host:1", "host:2"]
+    assert [_name(c) for c in r.xinfo_consumers(KEYS.stream, "transcribers")] == ["host:3"]
+
+
+def _name(consumer: dict) -> str:
+    name = consumer["name"]
+    return name.decode() if isinstance(name, bytes) else name
