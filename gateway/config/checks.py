@@ -11,6 +11,7 @@ import importlib
 from gateway.config.models import Config
 
 CHECKERS: list[str] = [
+    "gateway.triage.lexicon:check_config",
 ]
 
 

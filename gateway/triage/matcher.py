@@ -13,16 +13,13 @@ from gateway.triage.lexicon import Lexicon
 GROUP, COMBO, SCOPE, REQUEST = "G", "C", "S", "R"
 
 
-class Hit(NamedTuple):
-    """One occurrence: ``[start, end)`` in the normalised text."""
+class Scan(NamedTuple):
+    """Hits of one text, by kind; positions are ``[start, end)`` in the normalised text."""
 
-    start: int
-    end: int
-    kind: str
-    ref: int | str  # group/combo index, scope cue name or request type
-    part: int  # combo part index (0 otherwise)
-    term: str  # the lexicon term (normalised)
-    homophone: bool  # matched on pinyin only
+    targets: list[tuple[int, int, int, str, bool]]  # start, end, group index, term, homophone
+    parts: list[tuple[int, int, int, int, str, bool]]  # start, end, combo, part, term, homophone
+    cues: list[tuple[int, int, str]]  # start, end, scope cue name
+    requests: set[str]  # request types cued
 
 
 class Matcher:
@@ -56,6 +53,8 @@ class Matcher:
                 add(term, (REQUEST, rt, 0), False)
         self._exact = self._build(exact)
         self._sound = self._build(sound)
+        self._exact_ready = self._exact.kind == ahocorasick.AHOCORASICK
+        self._sound_ready = self._sound.kind == ahocorasick.AHOCORASICK
         self.size = len(exact)
 
     @staticmethod
@@ -75,19 +74,34 @@ class Matcher:
         """
         return any(a == b and a not in self._light for a, b in zip(surface, term, strict=True))
 
-    def scan(self, text: str, key: str) -> list[Hit]:
+    def scan(self, text: str, key: str) -> Scan:
         """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length)."""
-        hits: list[Hit] = []
-        if self._exact.kind == ahocorasick.AHOCORASICK:
+        targets: list[tuple[int, int, int, str, bool]] = []
+        parts: list[tuple[int, int, int, int, str, bool]] = []
+        cues: list[tuple[int, int, str]] = []
+        requests: set[str] = set()
+        if self._exact_ready:
             for end, (n, payloads) in self._exact.iter(text):
-                s = end + 1 - n
+                e = end + 1
+                s = e - n
                 for kind, ref, part, term in payloads:
-                    hits.append(Hit(s, end + 1, kind, ref, part, term, False))
-        if self._sound.kind == ahocorasick.AHOCORASICK:
+                    if kind is GROUP:
+                        targets.append((s, e, ref, term, False))  # type: ignore[arg-type]
+                    elif kind is SCOPE:
+                        cues.append((s, e, ref))  # type: ignore[arg-type]
+                    elif kind is COMBO:
+                        parts.append((s, e, ref, part, term, False))  # type: ignore[arg-type]
+                    else:
+                        requests.add(ref)  # type: ignore[arg-type]
+        if self._sound_ready:
             for end, (n, payloads) in self._sound.iter(key):
-                s = end + 1 - n
-                surface = text[s : end + 1]
+                e = end + 1
+                s = e - n
+                surface = text[s:e]
                 for kind, ref, part, term in payloads:
                     if term != surface and self._anchored(surface, term):
-                        hits.append(Hit(s, end + 1, kind, ref, part, term, True))
-        return hits
+                        if kind is GROUP:
+                            targets.append((s, e, ref, term, True))  # type: ignore[arg-type]
+                        else:
+                            parts.append((s, e, ref, part, term, True))  # type: ignore[arg-type]
+        return Scan(targets, parts, cues, requests)

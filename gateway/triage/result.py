@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 EMERGENCY_ROUTES = frozenset({"police", "fire", "medical", "emergency"})
 ROUTES = (*sorted(EMERGENCY_ROUTES), "hotline", "not_accepted", "review")
@@ -14,8 +14,7 @@ def is_emergency(route: str) -> bool:
     return route in EMERGENCY_ROUTES
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One lexicon term found in the normalised text, ``[start, end)``."""
 
     term: str
@@ -53,6 +52,9 @@ class TriageResult:
     cues: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["confidence"] = round(self.confidence, 3)
+        d["matched"] = [{**m._asdict(), "weight": round(m.weight, 3)} for m in self.matched]
+        d["joint_agencies"] = list(self.joint_agencies)
+        d["linked_routes"] = list(self.linked_routes)
         return d
