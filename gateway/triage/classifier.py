@@ -39,11 +39,12 @@ class Classifier:
         self.review_below = review_below
         self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals)
         self._norm.prepare()
-        self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key)
+        self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
         self._groups = lexicon.groups
         self._combos = lexicon.combos
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
+        self._hshort = lexicon.homophone_factor_short
 
     @classmethod
     def from_config(cls, config: Any) -> Classifier:
@@ -63,12 +64,17 @@ class Classifier:
     def _matches(self, text: str) -> tuple[list[tuple[Match, Any]], list[Cue], set[str]]:
         found = self._matcher.scan(text, self._norm.pinyin_key(text))
         targets, parts = found.targets, found.parts
+        # A sound-alike that overlaps an exact term is the exact term's characters misheard by us,
+        # not by the recogniser (一燃 in 万一燃气泄漏 is no 易燃).
+        exact = [(t[0], t[1]) for t in targets if not t[4]]
+        if exact and len(exact) < len(targets):
+            targets = [t for t in targets if not t[4] or not any(s < t[1] and t[0] < e for s, e in exact)]
         spans = list({(t[0], t[1]) for t in targets})
         cue_spans = [(c[0], c[1]) for c in found.cues]
         cues = outside(outside(found.cues, cue_spans), spans + [(p[0], p[1]) for p in parts])
         scope = self.lexicon.scope
         groups = self._groups
-        hfactor = self._hfactor
+        hfactor, hshort = self._hfactor, self._hshort
         kept: list[tuple[Match, Any]] = []
         seen: set[tuple[int, int, int]] = set()
         # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
@@ -81,7 +87,7 @@ class Classifier:
             neg = past = hypo = False
             if g.kind == "danger" and cues:
                 neg, past, hypo = flags(s, e, cues, scope)
-            weight = g.weight * hfactor if homophone else g.weight
+            weight = g.weight * (hfactor if e - s > 2 else hshort) if homophone else g.weight
             match = Match(term, g.target, weight, s, e, neg, past, hypo, homophone, text[s:e], g.key)
             kept.append((match, g))
         if parts:

@@ -72,6 +72,7 @@ class Lexicon:
     pinyin_initials: tuple[tuple[str, str], ...]
     pinyin_finals: tuple[tuple[str, str], ...]
     homophone_factor: float
+    homophone_factor_short: float
     route_priority: tuple[str, ...]
     review_below: float
     light_chars: str = ""
@@ -293,6 +294,10 @@ def parse_lexicon(
     if not isinstance(factor, int | float) or not 0 < factor <= 1:
         b.err("normalise.homophone_factor", f"must be in (0, 1], got {factor!r}")
         factor = 0.8
+    short = nm.get("homophone_factor_short", factor)
+    if not isinstance(short, int | float) or not 0 < short <= 1:
+        b.err("normalise.homophone_factor_short", f"must be in (0, 1], got {short!r}")
+        short = factor
 
     priority = tuple(data.get("route_priority") or DANGER_ROUTES)
     if sorted(priority) != sorted(DANGER_ROUTES):
@@ -311,6 +316,7 @@ def parse_lexicon(
         path=path, groups=tuple(b.groups), combos=tuple(b.combos), request_types=request_types,
         request_default=default_rt, scope=Scope(cues=cues, **windows), fillers=fillers,
         pinyin_initials=initials, pinyin_finals=finals, homophone_factor=float(factor),
+        homophone_factor_short=float(short),
         route_priority=priority, review_below=float(review_below), light_chars=light,
         categories=b.categories,
     ), []

@@ -25,7 +25,8 @@ class Scan(NamedTuple):
 class Matcher:
     """Two automata: exact characters, and pinyin keys for homophone errors (terms of ≥ 2 chars)."""
 
-    def __init__(self, lexicon: Lexicon, norm: Callable[[str], str], pinyin: Callable[[str], str]):
+    def __init__(self, lexicon: Lexicon, norm: Callable[[str], str], pinyin: Callable[[str], str],
+                 phrase_pinyin: Callable[[str], str] | None = None):
         self._light = frozenset(lexicon.light_chars)
         exact: dict[str, list[tuple[str, int | str, int, str]]] = {}
         sound: dict[str, list[tuple[str, int | str, int, str]]] = {}
@@ -36,7 +37,11 @@ class Matcher:
                 return
             exact.setdefault(t, []).append((*payload, t))
             if homophones and len(t) >= 2:
-                sound.setdefault(pinyin(t), []).append((*payload, t))
+                keys = {pinyin(t)}
+                if phrase_pinyin is not None:
+                    keys.add(phrase_pinyin(t))  # the reading in context: 着火 is zhao huo
+                for k in keys:
+                    sound.setdefault(k, []).append((*payload, t))
 
         for i, g in enumerate(lexicon.groups):
             for term in g.terms:

@@ -35,7 +35,9 @@ def flags(start: int, end: int, cues: list[Cue], scope: Scope) -> tuple[bool, bo
     """``(negated, past, hypothetical)`` for a term at ``[start, end)``."""
     negated = past = hypo = False
     for c_start, c_end, name in cues:
-        if c_end <= start:
+        if name == "negation" and c_start < start < c_end:
+            negated = True  # the cue shares its last character with the term: 没有 | 有人受伤
+        elif c_end <= start:
             gap = start - c_end
             if name in ("boundary", "present", "neutral") or _crosses(c_end, start, cues):
                 continue
