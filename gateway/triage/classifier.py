@@ -37,7 +37,8 @@ class Classifier:
     def __init__(self, lexicon: Lexicon, review_below: float = 0.5):
         self.lexicon = lexicon
         self.review_below = review_below
-        self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals)
+        self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals,
+                                lexicon.char_map)
         self._norm.prepare()
         self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
         self._groups = lexicon.groups
@@ -194,7 +195,7 @@ class Classifier:
         common = dict(matched=matched, normalised=norm, cues=cue_dicts)
         if danger:
             return self._danger(
-                danger, danger_max, danger_best, links, ranked, top, joint, request_type, common
+                danger, danger_max, danger_best, links, ranked, top + na, joint, request_type, common
             )
         if na >= _NA_MIN and not (request_type == "consultation" and top >= 1.5 * na):
             m, g = na_best  # type: ignore[misc]
@@ -236,7 +237,8 @@ class Classifier:
         linked = sorted((set(danger) | links) - {route}, key=lambda r: self._priority[r])
         agencies = [a for a in ranked if a]
         if not strong and top > danger[route]:
-            # weak danger words against a clear hotline matter: a person decides, never 12345 alone
+            # weak danger words against a clearer hotline or not-accepted matter: a person decides,
+            # never 12345 alone
             return TriageResult("review", None, agencies, [route, *linked], route, g.subcategory,
                                 request_type, "urgent", confidence, True,
                                 reason=f"weak danger signal {m.surface} ({g.key}) beside a hotline matter",
@@ -256,8 +258,8 @@ def load_classifier(
     """Read, validate and compile a lexicon; raise :class:`LexiconError` naming file and key."""
     path = Path(lexicon_path)
     data = read_lexicon(path)
-    fillers = data.get("normalise", {}).get("fillers") if isinstance(data, dict) else None
-    norm = Normaliser(fillers or ()).term
+    nm = (data.get("normalise") or {}) if isinstance(data, dict) else {}
+    norm = Normaliser(nm.get("fillers") or (), char_map=nm.get("char_map") or {}).term
     lexicon, errors = parse_lexicon(data, path, agency_codes, norm)
     if errors or lexicon is None:
         raise LexiconError(errors)

@@ -68,8 +68,11 @@ class Normaliser:
         fillers: Iterable[str] = (),
         initials: Iterable[tuple[str, str]] = (),
         finals: Iterable[tuple[str, str]] = (),
+        char_map: dict[str, str] | None = None,
     ):
         self._t2s = opencc.OpenCC("t2s")
+        # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着)
+        self._chars = str.maketrans(char_map or {})
         singles = sorted({f for f in fillers if len(f) == 1})
         multis = sorted({f for f in fillers if len(f) > 1}, key=len, reverse=True)
         alts = [re.escape(m) for m in multis]
@@ -100,12 +103,12 @@ class Normaliser:
 
     def text(self, raw: str) -> str:
         """The form every lexicon term and every transcript is matched in."""
-        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
         return self._strip.sub("", simplified.lower())
 
     def term(self, raw: str) -> str:
         """A lexicon term in matching form (fillers are kept: they may be part of a term)."""
-        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
         return re.sub(rf"[\s{re.escape(_PUNCT)}]", "", simplified.lower())
 
     def pinyin_key(self, text: str) -> str:
