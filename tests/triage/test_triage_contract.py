@@ -104,11 +104,8 @@ SCORER = [ROOT.parent / "shared" / "eval", Path("/work/shared/eval")]
 
 @pytest.mark.slow
 def test_dev_corpus_regression_floor():
-    """The scorer on dev.jsonl: figures must not fall below those measured when this was written.
-
-    The issue's targets (0 missed, precision ≥ 97 %, agency ≥ 90 %, overall ≥ 85 %) are not all
-    met yet; see docs/triage.md. This guards against regressions while the lexicon grows.
-    """
+    """The scorer on dev.jsonl: the issue's targets, with missed emergencies held at the figure
+    measured when this was written (2 of 145; the target is 0, see docs/triage.md)."""
     where = next((d for d in SCORER if (d / "score.py").exists()), None)
     if where is None:
         pytest.skip("shared/eval not present")
@@ -117,8 +114,8 @@ def test_dev_corpus_regression_floor():
                           str(where / "dev.jsonl")], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     fig = json.loads(out.stdout.splitlines()[-1])
-    assert fig["emergency_missed"] <= 16
-    assert fig["diversion_precision_pct"] >= 90.0
+    assert fig["emergency_missed"] <= 2
+    assert fig["diversion_precision_pct"] >= 97.0
     assert fig["agency_accuracy_when_diverted_pct"] >= 90.0
-    assert fig["overall_pct"] >= 76.0
+    assert fig["overall_pct"] >= 85.0
     assert is_emergency("police")
