@@ -43,6 +43,7 @@ class Classifier:
         self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
         self._groups = lexicon.groups
         self._combos = lexicon.combos
+        self._full_mask = [(1 << len(c.parts)) - 1 for c in lexicon.combos]
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
         self._hshort = lexicon.homophone_factor_short
@@ -98,16 +99,22 @@ class Classifier:
 
     def _combo_matches(self, parts: list[tuple[int, int, int, int, str, bool]], cues: list[Cue],
                        text: str) -> list[tuple[Match, Combo]]:
-        by_combo: dict[int, list[list[tuple[int, int, int, int, str, bool]]]] = {}
+        # Most texts touch a combo with one part only: find the complete ones first, cheaply.
+        seen: dict[int, int] = {}
         for h in parts:
-            slots = by_combo.get(h[2])
-            if slots is None:
-                slots = by_combo[h[2]] = [[] for _ in self._combos[h[2]].parts]
-            slots[h[3]].append(h)
+            seen[h[2]] = seen.get(h[2], 0) | (1 << h[3])
+        full = self._full_mask
+        complete = {ci for ci, mask in seen.items() if mask == full[ci]}
+        if not complete:
+            return []
+        by_combo: dict[int, list[list[tuple[int, int, int, int, str, bool]]]] = {
+            ci: [[] for _ in self._combos[ci].parts] for ci in complete
+        }
+        for h in parts:
+            if h[2] in complete:
+                by_combo[h[2]][h[3]].append(h)
         out = []
         for ci, slots in by_combo.items():
-            if not all(slots):
-                continue
             c = self._combos[ci]
             best = None
             for combo in itertools.islice(itertools.product(*slots), 64):
@@ -140,7 +147,6 @@ class Classifier:
         kept, cues, requests = self._matches(norm)
         matched = [m for m, _ in kept]
         request_type = self._request_type(requests)
-        cue_dicts = [{"cue": n, "start": s, "end": e, "text": norm[s:e]} for s, e, n in cues]
 
         danger: dict[str, float] = {}
         danger_max: dict[str, float] = {}
@@ -192,7 +198,7 @@ class Classifier:
         top = agencies[ranked[0]] if ranked else 0.0
         joint = [a for a in ranked[1:] if agencies[a] >= 0.5]
 
-        common = dict(matched=matched, normalised=norm, cues=cue_dicts)
+        common = {"matched": matched, "normalised": norm, "cues": cues}
         if danger:
             return self._danger(
                 danger, danger_max, danger_best, links, ranked, top + na, joint, request_type, common

@@ -34,8 +34,10 @@ class Match(NamedTuple):
         return not (self.negated or self.past or self.hypothetical)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TriageResult:
+    """The routing decision and its explanation; ``normalised`` is the text positions refer to."""
+
     route: str
     agency: str | None
     joint_agencies: list[str]
@@ -49,12 +51,13 @@ class TriageResult:
     matched: list[Match]
     normalised: str = ""
     reason: str = ""
-    cues: list[dict[str, Any]] = field(default_factory=list)
+    cues: list[tuple[int, int, str]] = field(default_factory=list)  # start, end, scope cue
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["confidence"] = round(self.confidence, 3)
         d["matched"] = [{**m._asdict(), "weight": round(m.weight, 3)} for m in self.matched]
+        d["cues"] = [{"cue": n, "start": s, "end": e, "text": self.normalised[s:e]} for s, e, n in self.cues]
         d["joint_agencies"] = list(self.joint_agencies)
         d["linked_routes"] = list(self.linked_routes)
         return d

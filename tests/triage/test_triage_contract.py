@@ -95,7 +95,7 @@ def test_cli_refuses_bad_lexicon(tmp_path):
                    .replace("agency: water", "agency: waterworks", 1), encoding="utf-8")
     res = CliRunner().invoke(main, ["--config", GW, "classify", "--lexicon", str(lex), "停水了"])
     assert res.exit_code == 2
-    want = f"lexicon error: {lex}: categories.公用事业.供水.agency: unknown agency code 'waterworks'"
+    want = f"lexicon error: {lex}: categories.公共设施.供水.agency: unknown agency code 'waterworks'"
     assert want in res.stderr
 
 
