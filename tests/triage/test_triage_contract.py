@@ -62,7 +62,7 @@ def test_cli_jsonl_contract():
     out = [json.loads(x) for x in res.output.splitlines()]
     assert [(o["id"], o["route"], o["agency"]) for o in out] == [
         ("a", "hotline", "municipal"), ("b", "fire", None), (3, "review", None)]
-    assert out[0]["matched"][0]["term"] == "路灯"
+    assert out[0]["matched"][0]["term"].startswith("路灯")
 
 
 def test_cli_jsonl_bad_line_is_answered_and_reported():
