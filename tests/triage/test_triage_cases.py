@@ -129,6 +129,9 @@ def test_traffic_accident_with_injury_links_medical(clf):
     "我要反映村干部贪污扶贫款",
     "我对行政处罚不服 想申请行政复议",
     "信访局给的答复我不满意",
+    "我要举报我们单位的主任收红包",
+    "离婚以后房子到底归谁 你们给个说法",
+    "借钱不还 借条我都有 你们帮我去要",
 ])
 def test_not_accepted(clf, text):
     assert route(clf, text) == ("not_accepted", None)
