@@ -63,6 +63,10 @@ def test_resolved_after_the_term(clf):
     ("对方说是公安局的 让我把钱转到安全账户", "police"),
     ("山上的林子冒烟了 火越烧越大", "emergency"),
     ("整个镇都停电了 工厂全停了", "emergency"),
+    ("我儿子吃了一整瓶感冒药", "medical"),
+    ("有个小孩在水库边玩 掉下去了", "fire"),
+    ("一个老人在公交站摔倒了 头上流血", "medical"),
+    ("家里的煤气灶关不上了", "fire"),
 ])
 def test_disguised_emergency(clf, text, desk):
     r = clf.classify(text)
