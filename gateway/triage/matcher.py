@@ -64,9 +64,14 @@ class Matcher:
 
     @staticmethod
     def _build(words: dict[str, list[tuple[str, int | str, int, str]]]) -> ahocorasick.Automaton:
+        """Each key stores its length and its payloads split by kind, so a scan never branches."""
         auto = ahocorasick.Automaton()
         for key, payloads in words.items():
-            auto.add_word(key, (len(key), tuple(payloads)))
+            groups = tuple((ref, term) for kind, ref, _, term in payloads if kind is GROUP)
+            parts = tuple((ref, part, term) for kind, ref, part, term in payloads if kind is COMBO)
+            cues = tuple(ref for kind, ref, _, _ in payloads if kind is SCOPE)
+            reqs = tuple(ref for kind, ref, _, _ in payloads if kind is REQUEST)
+            auto.add_word(key, (len(key), groups, parts, cues, reqs))
         if len(auto):
             auto.make_automaton()
         return auto
@@ -86,27 +91,26 @@ class Matcher:
         cues: list[tuple[int, int, str]] = []
         requests: set[str] = set()
         if self._exact_ready:
-            for end, (n, payloads) in self._exact.iter(text):
+            for end, (n, groups, combo_parts, cue_names, reqs) in self._exact.iter(text):
                 e = end + 1
                 s = e - n
-                for kind, ref, part, term in payloads:
-                    if kind is GROUP:
-                        targets.append((s, e, ref, term, False))  # type: ignore[arg-type]
-                    elif kind is SCOPE:
-                        cues.append((s, e, ref))  # type: ignore[arg-type]
-                    elif kind is COMBO:
-                        parts.append((s, e, ref, part, term, False))  # type: ignore[arg-type]
-                    else:
-                        requests.add(ref)  # type: ignore[arg-type]
+                for ref, term in groups:
+                    targets.append((s, e, ref, term, False))
+                for ref, part, term in combo_parts:
+                    parts.append((s, e, ref, part, term, False))
+                for name in cue_names:
+                    cues.append((s, e, name))
+                if reqs:
+                    requests.update(reqs)
         if self._sound_ready:
-            for end, (n, payloads) in self._sound.iter(key):
+            for end, (n, groups, combo_parts, _, _) in self._sound.iter(key):
                 e = end + 1
                 s = e - n
                 surface = text[s:e]
-                for kind, ref, part, term in payloads:
+                for ref, term in groups:
                     if term != surface and self._anchored(surface, term):
-                        if kind is GROUP:
-                            targets.append((s, e, ref, term, True))  # type: ignore[arg-type]
-                        else:
-                            parts.append((s, e, ref, part, term, True))  # type: ignore[arg-type]
+                        targets.append((s, e, ref, term, True))
+                for ref, part, term in combo_parts:
+                    if term != surface and self._anchored(surface, term):
+                        parts.append((s, e, ref, part, term, True))
         return Scan(targets, parts, cues, requests)
