@@ -14,10 +14,10 @@ from gateway.triage.lexicon import (
     parse_lexicon,
     read_lexicon,
 )
-from gateway.triage.matcher import COMBO, GROUP, REQUEST, SCOPE, Hit, Matcher
+from gateway.triage.matcher import Matcher
 from gateway.triage.normalise import Normaliser
 from gateway.triage.result import Match, TriageResult
-from gateway.triage.scope import Cue, flags, keep_longest
+from gateway.triage.scope import Cue, flags, outside
 
 # Request types, most specific first: a call that reports and asks is a report.
 _RT_ORDER = ("report", "complaint", "suggestion", "consultation", "help")
@@ -37,13 +37,16 @@ class Classifier:
     def __init__(self, lexicon: Lexicon, review_below: float = 0.5):
         self.lexicon = lexicon
         self.review_below = review_below
-        self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals)
+        self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals,
+                                lexicon.char_map)
         self._norm.prepare()
-        self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key)
+        self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
         self._groups = lexicon.groups
         self._combos = lexicon.combos
+        self._full_mask = [(1 << len(c.parts)) - 1 for c in lexicon.combos]
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
+        self._hshort = lexicon.homophone_factor_short
 
     @classmethod
     def from_config(cls, config: Any) -> Classifier:
@@ -60,66 +63,64 @@ class Classifier:
 
     # -- matching ---------------------------------------------------------------------------
 
-    def _matches(self, text: str) -> tuple[list[Match], list[Cue], list[str], list[tuple[Match, Any]]]:
-        hits = self._matcher.scan(text, self._norm.pinyin_key(text))
-        cues: list[Cue] = []
-        targets: list[Hit] = []
-        parts: list[Hit] = []
-        requests: list[str] = []
-        for h in hits:
-            if h.kind == GROUP:
-                targets.append(h)
-            elif h.kind == SCOPE:
-                cues.append(Cue(h.start, h.end, h.ref))  # type: ignore[arg-type]
-            elif h.kind == COMBO:
-                parts.append(h)
-            elif h.kind == REQUEST:
-                requests.append(h.ref)  # type: ignore[arg-type]
-        # A cue inside a term is part of the term (the 没 of 没反应 negates nothing).
-        spans = [(h.start, h.end) for h in targets] + [(h.start, h.end) for h in parts]
-        cues = [c for c in keep_longest(cues)
-                if not any(s <= c.start and c.end <= e and (c.start, c.end) != (s, e) for s, e in spans)]
+    def _matches(self, text: str) -> tuple[list[tuple[Match, Any]], list[Cue], set[str]]:
+        found = self._matcher.scan(text, self._norm.pinyin_key(text))
+        targets, parts = found.targets, found.parts
+        # A sound-alike that overlaps an exact term is the exact term's characters misheard by us,
+        # not by the recogniser (一燃 in 万一燃气泄漏 is no 易燃).
+        exact = [(t[0], t[1]) for t in targets if not t[4]]
+        if exact and len(exact) < len(targets):
+            targets = [t for t in targets if not t[4] or not any(s < t[1] and t[0] < e for s, e in exact)]
+        spans = list({(t[0], t[1]) for t in targets})
+        cue_spans = [(c[0], c[1]) for c in found.cues]
+        cues = outside(outside(found.cues, cue_spans), spans + [(p[0], p[1]) for p in parts])
         scope = self.lexicon.scope
-        # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
-        spans = list({(h.start, h.end) for h in targets})
+        groups = self._groups
+        hfactor, hshort = self._hfactor, self._hshort
         kept: list[tuple[Match, Any]] = []
         seen: set[tuple[int, int, int]] = set()
-        for h in targets:
-            if any(s <= h.start and h.end <= e and (e - s) > (h.end - h.start) for s, e in spans):
-                continue
-            ident = (h.start, h.end, h.ref)  # type: ignore[assignment]
+        # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
+        for s, e, ref, term, homophone in outside(targets, spans):
+            ident = (s, e, ref)
             if ident in seen:
                 continue
-            seen.add(ident)  # type: ignore[arg-type]
-            g: TermGroup = self._groups[h.ref]  # type: ignore[index]
+            seen.add(ident)
+            g: TermGroup = groups[ref]
             neg = past = hypo = False
-            if g.kind == "danger":
-                neg, past, hypo = flags(h.start, h.end, cues, scope)
-            weight = g.weight * (self._hfactor if h.homophone else 1.0)
-            kept.append((Match(h.term, g.target, round(weight, 3), h.start, h.end, neg, past, hypo,
-                               h.homophone, text[h.start:h.end], g.key), g))
-        kept.extend(self._combo_matches(parts, cues, text))
+            if g.kind == "danger" and cues:
+                neg, past, hypo = flags(s, e, cues, scope)
+            weight = g.weight * (hfactor if e - s > 2 else hshort) if homophone else g.weight
+            match = Match(term, g.target, weight, s, e, neg, past, hypo, homophone, text[s:e], g.key)
+            kept.append((match, g))
+        if parts:
+            kept.extend(self._combo_matches(parts, cues, text))
         kept.sort(key=lambda mg: mg[0].start)
-        return [m for m, _ in kept], cues, requests, kept
+        return kept, cues, found.requests
 
-    def _combo_matches(self, parts: list[Hit], cues: list[Cue], text: str) -> list[tuple[Match, Combo]]:
-        if not parts:
-            return []
-        by_combo: dict[int, list[list[Hit]]] = {}
+    def _combo_matches(self, parts: list[tuple[int, int, int, int, str, bool]], cues: list[Cue],
+                       text: str) -> list[tuple[Match, Combo]]:
+        # Most texts touch a combo with one part only: find the complete ones first, cheaply.
+        seen: dict[int, int] = {}
         for h in parts:
-            c = self._combos[h.ref]  # type: ignore[index]
-            slots = by_combo.setdefault(h.ref, [[] for _ in c.parts])  # type: ignore[arg-type]
-            slots[h.part].append(h)
+            seen[h[2]] = seen.get(h[2], 0) | (1 << h[3])
+        full = self._full_mask
+        complete = {ci for ci, mask in seen.items() if mask == full[ci]}
+        if not complete:
+            return []
+        by_combo: dict[int, list[list[tuple[int, int, int, int, str, bool]]]] = {
+            ci: [[] for _ in self._combos[ci].parts] for ci in complete
+        }
+        for h in parts:
+            if h[2] in complete:
+                by_combo[h[2]][h[3]].append(h)
         out = []
         for ci, slots in by_combo.items():
-            if not all(slots):
-                continue
             c = self._combos[ci]
             best = None
             for combo in itertools.islice(itertools.product(*slots), 64):
-                lo = min(h.start for h in combo)
-                hi = max(h.end for h in combo)
-                if hi - lo <= c.window + max(h.end - h.start for h in combo) and (
+                lo = min(h[0] for h in combo)
+                hi = max(h[1] for h in combo)
+                if hi - lo <= c.window + max(h[1] - h[0] for h in combo) and (
                     best is None or hi - lo < best[1] - best[0]
                 ):
                     best = (lo, hi, combo)
@@ -127,15 +128,15 @@ class Classifier:
                 continue
             lo, hi, combo = best
             neg = past = hypo = False
-            if c.kind == "danger":
+            if c.kind == "danger" and cues:
                 for h in combo:
-                    n, p, y = flags(h.start, h.end, cues, self.lexicon.scope)
+                    n, p, y = flags(h[0], h[1], cues, self.lexicon.scope)
                     neg, past, hypo = neg or n, past or p, hypo or y
-            term = "+".join(h.term for h in sorted(combo))
-            homophone = any(h.homophone for h in combo)
-            weight = c.weight * (self._hfactor if homophone else 1.0)
-            out.append((Match(term, c.target, round(weight, 3), lo, hi, neg, past, hypo, homophone,
-                              text[lo:hi], c.key), c))
+            term = "+".join(h[4] for h in sorted(combo))
+            homophone = any(h[5] for h in combo)
+            weight = c.weight * self._hfactor if homophone else c.weight
+            match = Match(term, c.target, weight, lo, hi, neg, past, hypo, homophone, text[lo:hi], c.key)
+            out.append((match, c))
         return out
 
     # -- decision ---------------------------------------------------------------------------
@@ -143,11 +144,9 @@ class Classifier:
     def classify(self, text: str) -> TriageResult:
         """Route one utterance; the explanation is in ``matched`` and ``reason``."""
         norm = self._norm.text(text)
-        matched, cues, requests, kept = self._matches(norm)
+        kept, cues, requests = self._matches(norm)
+        matched = [m for m, _ in kept]
         request_type = self._request_type(requests)
-        cue_dicts = [
-            {"cue": c.name, "start": c.start, "end": c.end, "text": norm[c.start:c.end]} for c in cues
-        ]
 
         danger: dict[str, float] = {}
         danger_max: dict[str, float] = {}
@@ -199,10 +198,10 @@ class Classifier:
         top = agencies[ranked[0]] if ranked else 0.0
         joint = [a for a in ranked[1:] if agencies[a] >= 0.5]
 
-        common = dict(matched=matched, normalised=norm, cues=cue_dicts)
+        common = {"matched": matched, "normalised": norm, "cues": cues}
         if danger:
             return self._danger(
-                danger, danger_max, danger_best, links, ranked, top, joint, request_type, common
+                danger, danger_max, danger_best, links, ranked, top + na, joint, request_type, common
             )
         if na >= _NA_MIN and not (request_type == "consultation" and top >= 1.5 * na):
             m, g = na_best  # type: ignore[misc]
@@ -244,7 +243,8 @@ class Classifier:
         linked = sorted((set(danger) | links) - {route}, key=lambda r: self._priority[r])
         agencies = [a for a in ranked if a]
         if not strong and top > danger[route]:
-            # weak danger words against a clear hotline matter: a person decides, never 12345 alone
+            # weak danger words against a clearer hotline or not-accepted matter: a person decides,
+            # never 12345 alone
             return TriageResult("review", None, agencies, [route, *linked], route, g.subcategory,
                                 request_type, "urgent", confidence, True,
                                 reason=f"weak danger signal {m.surface} ({g.key}) beside a hotline matter",
@@ -252,11 +252,10 @@ class Classifier:
         return TriageResult(route, None, agencies, linked, route, g.subcategory, "help", "immediate",
                             confidence, True, reason=f"present danger: {m.surface} ({g.key})", **common)
 
-    def _request_type(self, requests: list[str]) -> str:
+    def _request_type(self, requests: set[str]) -> str:
         if not requests:
             return self.lexicon.request_default
-        found = set(requests)
-        return next(rt for rt in _RT_ORDER if rt in found)
+        return next(rt for rt in _RT_ORDER if rt in requests)
 
 
 def load_classifier(
@@ -265,8 +264,8 @@ def load_classifier(
     """Read, validate and compile a lexicon; raise :class:`LexiconError` naming file and key."""
     path = Path(lexicon_path)
     data = read_lexicon(path)
-    fillers = data.get("normalise", {}).get("fillers") if isinstance(data, dict) else None
-    norm = Normaliser(fillers or ()).term
+    nm = (data.get("normalise") or {}) if isinstance(data, dict) else {}
+    norm = Normaliser(nm.get("fillers") or (), char_map=nm.get("char_map") or {}).term
     lexicon, errors = parse_lexicon(data, path, agency_codes, norm)
     if errors or lexicon is None:
         raise LexiconError(errors)

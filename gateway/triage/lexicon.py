@@ -72,9 +72,11 @@ class Lexicon:
     pinyin_initials: tuple[tuple[str, str], ...]
     pinyin_finals: tuple[tuple[str, str], ...]
     homophone_factor: float
+    homophone_factor_short: float
     route_priority: tuple[str, ...]
     review_below: float
     light_chars: str = ""
+    char_map: dict[str, str] = field(default_factory=dict)
     categories: dict[str, dict[str, str]] = field(default_factory=dict)  # category → sub → agency
 
 
@@ -285,6 +287,12 @@ def parse_lexicon(
         return tuple((str(a), str(c)) for a, c in raw)
 
     initials, finals = pairs("pinyin_initials"), pairs("pinyin_finals")
+    char_map = nm.get("char_map") or {}
+    if not isinstance(char_map, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(k) == 1 and len(v) == 1 for k, v in char_map.items()
+    ):
+        b.err("normalise.char_map", "must map single characters to single characters")
+        char_map = {}
     light = nm.get("light_chars", "")
     if not isinstance(light, str):
         b.err("normalise.light_chars", "must be a string of characters")
@@ -293,6 +301,10 @@ def parse_lexicon(
     if not isinstance(factor, int | float) or not 0 < factor <= 1:
         b.err("normalise.homophone_factor", f"must be in (0, 1], got {factor!r}")
         factor = 0.8
+    short = nm.get("homophone_factor_short", factor)
+    if not isinstance(short, int | float) or not 0 < short <= 1:
+        b.err("normalise.homophone_factor_short", f"must be in (0, 1], got {short!r}")
+        short = factor
 
     priority = tuple(data.get("route_priority") or DANGER_ROUTES)
     if sorted(priority) != sorted(DANGER_ROUTES):
@@ -311,7 +323,8 @@ def parse_lexicon(
         path=path, groups=tuple(b.groups), combos=tuple(b.combos), request_types=request_types,
         request_default=default_rt, scope=Scope(cues=cues, **windows), fillers=fillers,
         pinyin_initials=initials, pinyin_finals=finals, homophone_factor=float(factor),
-        route_priority=priority, review_below=float(review_below), light_chars=light,
+        homophone_factor_short=float(short),
+        route_priority=priority, review_below=float(review_below), light_chars=light, char_map=char_map,
         categories=b.categories,
     ), []
 
@@ -339,7 +352,7 @@ def check_config(config: Any) -> list[str]:
         data = read_lexicon(path)
     except LexiconError as exc:
         return exc.errors
-    fillers = (data or {}).get("normalise", {}).get("fillers") if isinstance(data, dict) else None
-    norm = Normaliser(fillers or ()).term
+    nm = (data.get("normalise") or {}) if isinstance(data, dict) else {}
+    norm = Normaliser(nm.get("fillers") or (), char_map=nm.get("char_map") or {}).term
     _, errors = parse_lexicon(data, Path(path), config.agency_codes(), norm)
     return errors

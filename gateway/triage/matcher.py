@@ -13,22 +13,20 @@ from gateway.triage.lexicon import Lexicon
 GROUP, COMBO, SCOPE, REQUEST = "G", "C", "S", "R"
 
 
-class Hit(NamedTuple):
-    """One occurrence: ``[start, end)`` in the normalised text."""
+class Scan(NamedTuple):
+    """Hits of one text, by kind; positions are ``[start, end)`` in the normalised text."""
 
-    start: int
-    end: int
-    kind: str
-    ref: int | str  # group/combo index, scope cue name or request type
-    part: int  # combo part index (0 otherwise)
-    term: str  # the lexicon term (normalised)
-    homophone: bool  # matched on pinyin only
+    targets: list[tuple[int, int, int, str, bool]]  # start, end, group index, term, homophone
+    parts: list[tuple[int, int, int, int, str, bool]]  # start, end, combo, part, term, homophone
+    cues: list[tuple[int, int, str]]  # start, end, scope cue name
+    requests: set[str]  # request types cued
 
 
 class Matcher:
     """Two automata: exact characters, and pinyin keys for homophone errors (terms of ≥ 2 chars)."""
 
-    def __init__(self, lexicon: Lexicon, norm: Callable[[str], str], pinyin: Callable[[str], str]):
+    def __init__(self, lexicon: Lexicon, norm: Callable[[str], str], pinyin: Callable[[str], str],
+                 phrase_pinyin: Callable[[str], str] | None = None):
         self._light = frozenset(lexicon.light_chars)
         exact: dict[str, list[tuple[str, int | str, int, str]]] = {}
         sound: dict[str, list[tuple[str, int | str, int, str]]] = {}
@@ -39,7 +37,11 @@ class Matcher:
                 return
             exact.setdefault(t, []).append((*payload, t))
             if homophones and len(t) >= 2:
-                sound.setdefault(pinyin(t), []).append((*payload, t))
+                keys = {pinyin(t)}
+                if phrase_pinyin is not None:
+                    keys.add(phrase_pinyin(t))  # the reading in context: 着火 is zhao huo
+                for k in keys:
+                    sound.setdefault(k, []).append((*payload, t))
 
         for i, g in enumerate(lexicon.groups):
             for term in g.terms:
@@ -56,13 +58,20 @@ class Matcher:
                 add(term, (REQUEST, rt, 0), False)
         self._exact = self._build(exact)
         self._sound = self._build(sound)
+        self._exact_ready = self._exact.kind == ahocorasick.AHOCORASICK
+        self._sound_ready = self._sound.kind == ahocorasick.AHOCORASICK
         self.size = len(exact)
 
     @staticmethod
     def _build(words: dict[str, list[tuple[str, int | str, int, str]]]) -> ahocorasick.Automaton:
+        """Each key stores its length and its payloads split by kind, so a scan never branches."""
         auto = ahocorasick.Automaton()
         for key, payloads in words.items():
-            auto.add_word(key, (len(key), tuple(payloads)))
+            groups = tuple((ref, term) for kind, ref, _, term in payloads if kind is GROUP)
+            parts = tuple((ref, part, term) for kind, ref, part, term in payloads if kind is COMBO)
+            cues = tuple(ref for kind, ref, _, _ in payloads if kind is SCOPE)
+            reqs = tuple(ref for kind, ref, _, _ in payloads if kind is REQUEST)
+            auto.add_word(key, (len(key), groups, parts, cues, reqs))
         if len(auto):
             auto.make_automaton()
         return auto
@@ -75,19 +84,33 @@ class Matcher:
         """
         return any(a == b and a not in self._light for a, b in zip(surface, term, strict=True))
 
-    def scan(self, text: str, key: str) -> list[Hit]:
+    def scan(self, text: str, key: str) -> Scan:
         """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length)."""
-        hits: list[Hit] = []
-        if self._exact.kind == ahocorasick.AHOCORASICK:
-            for end, (n, payloads) in self._exact.iter(text):
-                s = end + 1 - n
-                for kind, ref, part, term in payloads:
-                    hits.append(Hit(s, end + 1, kind, ref, part, term, False))
-        if self._sound.kind == ahocorasick.AHOCORASICK:
-            for end, (n, payloads) in self._sound.iter(key):
-                s = end + 1 - n
-                surface = text[s : end + 1]
-                for kind, ref, part, term in payloads:
+        targets: list[tuple[int, int, int, str, bool]] = []
+        parts: list[tuple[int, int, int, int, str, bool]] = []
+        cues: list[tuple[int, int, str]] = []
+        requests: set[str] = set()
+        if self._exact_ready:
+            for end, (n, groups, combo_parts, cue_names, reqs) in self._exact.iter(text):
+                e = end + 1
+                s = e - n
+                for ref, term in groups:
+                    targets.append((s, e, ref, term, False))
+                for ref, part, term in combo_parts:
+                    parts.append((s, e, ref, part, term, False))
+                for name in cue_names:
+                    cues.append((s, e, name))
+                if reqs:
+                    requests.update(reqs)
+        if self._sound_ready:
+            for end, (n, groups, combo_parts, _, _) in self._sound.iter(key):
+                e = end + 1
+                s = e - n
+                surface = text[s:e]
+                for ref, term in groups:
                     if term != surface and self._anchored(surface, term):
-                        hits.append(Hit(s, end + 1, kind, ref, part, term, True))
-        return hits
+                        targets.append((s, e, ref, term, True))
+                for ref, part, term in combo_parts:
+                    if term != surface and self._anchored(surface, term):
+                        parts.append((s, e, ref, part, term, True))
+        return Scan(targets, parts, cues, requests)

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import opencc
+from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 
 # Private-use code points stand for toneless syllables, so a pinyin key has exactly one
@@ -24,8 +25,21 @@ def _toneless(reading: str) -> str:
     return stripped.replace("ü", "v").lower()
 
 
+def _fuzzy(syl: str, init_rules: list[tuple[str, str]], final_rules: list[tuple[str, str]]) -> str:
+    for old, new in init_rules:
+        if syl.startswith(old):
+            syl = new + syl[len(old):]
+            break
+    for old, new in final_rules:
+        if syl.endswith(old):
+            syl = syl[: -len(old)] + new
+            break
+    return syl
+
+
 def build_pinyin_table(
-    initials: Iterable[tuple[str, str]] = (), finals: Iterable[tuple[str, str]] = ()
+    initials: Iterable[tuple[str, str]] = (), finals: Iterable[tuple[str, str]] = (),
+    syllables: dict[str, str] | None = None,
 ) -> dict[int, str]:
     """Map each CJK code point to one private-use character per toneless syllable.
 
@@ -35,18 +49,10 @@ def build_pinyin_table(
     confuses.
     """
     init_rules, final_rules = list(initials), list(finals)
-    ids: dict[str, str] = {}
+    ids: dict[str, str] = syllables if syllables is not None else {}
     table: dict[int, str] = {}
     for cp, readings in pinyin_dict.items():
-        syl = _toneless(readings.split(",")[0])
-        for old, new in init_rules:
-            if syl.startswith(old):
-                syl = new + syl[len(old):]
-                break
-        for old, new in final_rules:
-            if syl.endswith(old):
-                syl = syl[: -len(old)] + new
-                break
+        syl = _fuzzy(_toneless(readings.split(",")[0]), init_rules, final_rules)
         key = ids.get(syl)
         if key is None:
             key = ids[syl] = chr(_PUA_BASE + len(ids))
@@ -62,8 +68,11 @@ class Normaliser:
         fillers: Iterable[str] = (),
         initials: Iterable[tuple[str, str]] = (),
         finals: Iterable[tuple[str, str]] = (),
+        char_map: dict[str, str] | None = None,
     ):
         self._t2s = opencc.OpenCC("t2s")
+        # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着)
+        self._chars = str.maketrans(char_map or {})
         singles = sorted({f for f in fillers if len(f) == 1})
         multis = sorted({f for f in fillers if len(f) > 1}, key=len, reverse=True)
         alts = [re.escape(m) for m in multis]
@@ -76,16 +85,30 @@ class Normaliser:
     def prepare(self) -> None:
         """Build the pinyin table now (about 40k entries) rather than on first use."""
         if self._pinyin is None:
-            self._pinyin = build_pinyin_table(*self._fuzzy)
+            self._syllables: dict[str, str] = {}
+            self._pinyin = build_pinyin_table(*self._fuzzy, syllables=self._syllables)
+
+    def phrase_key(self, term: str) -> str:
+        """The pinyin key of a lexicon term read as a phrase (pypinyin picks each reading in context)."""
+        self.prepare()
+        readings = lazy_pinyin(term, style=Style.NORMAL, errors=lambda chars: list(chars))
+        if len(readings) != len(term):
+            return self.pinyin_key(term)
+        init_rules, final_rules = (list(r) for r in self._fuzzy)
+        out = []
+        for ch, syl in zip(term, readings, strict=True):
+            key = self._syllables.get(_fuzzy(syl.replace("ü", "v").lower(), init_rules, final_rules))
+            out.append(key if key is not None and ord(ch) in self._pinyin else ch)  # type: ignore[operator]
+        return "".join(out)
 
     def text(self, raw: str) -> str:
         """The form every lexicon term and every transcript is matched in."""
-        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
         return self._strip.sub("", simplified.lower())
 
     def term(self, raw: str) -> str:
         """A lexicon term in matching form (fillers are kept: they may be part of a term)."""
-        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
         return re.sub(rf"[\s{re.escape(_PUNCT)}]", "", simplified.lower())
 
     def pinyin_key(self, text: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 EMERGENCY_ROUTES = frozenset({"police", "fire", "medical", "emergency"})
 ROUTES = (*sorted(EMERGENCY_ROUTES), "hotline", "not_accepted", "review")
@@ -14,8 +14,7 @@ def is_emergency(route: str) -> bool:
     return route in EMERGENCY_ROUTES
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One lexicon term found in the normalised text, ``[start, end)``."""
 
     term: str
@@ -35,8 +34,10 @@ class Match:
         return not (self.negated or self.past or self.hypothetical)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TriageResult:
+    """The routing decision and its explanation; ``normalised`` is the text positions refer to."""
+
     route: str
     agency: str | None
     joint_agencies: list[str]
@@ -50,9 +51,13 @@ class TriageResult:
     matched: list[Match]
     normalised: str = ""
     reason: str = ""
-    cues: list[dict[str, Any]] = field(default_factory=list)
+    cues: list[tuple[int, int, str]] = field(default_factory=list)  # start, end, scope cue
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["confidence"] = round(self.confidence, 3)
+        d["matched"] = [{**m._asdict(), "weight": round(m.weight, 3)} for m in self.matched]
+        d["cues"] = [{"cue": n, "start": s, "end": e, "text": self.normalised[s:e]} for s, e, n in self.cues]
+        d["joint_agencies"] = list(self.joint_agencies)
+        d["linked_routes"] = list(self.linked_routes)
         return d
