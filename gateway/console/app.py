@@ -153,7 +153,7 @@ class ConsoleApp(resource.Resource):
         except UnicodeDecodeError:
             return Forbidden("bad path", 400).render(request)
         for pattern, handler in self.routes:
-            m = pattern.match(path)
+            m = pattern.fullmatch(path)
             if m:
                 try:
                     return handler(request, *m.groups())
