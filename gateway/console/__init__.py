@@ -23,4 +23,18 @@ def build_console(
     return ConsoleRoot(Console(config, clock=clock, secret=secret))
 
 
-__all__ = ["build_console"]
+def schedule_retention(root: Resource, interval_s: float = 3600, clock: object | None = None):
+    """Run recording retention now and every ``interval_s`` on the reactor (or a ``task.Clock``).
+
+    Returns the started :class:`twisted.internet.task.LoopingCall`; ``.stop()`` ends it.
+    """
+    from twisted.internet import task
+
+    loop = task.LoopingCall(root.console.run_retention)  # type: ignore[attr-defined]
+    if clock is not None:
+        loop.clock = clock
+    loop.start(interval_s, now=True)
+    return loop
+
+
+__all__ = ["build_console", "schedule_retention"]

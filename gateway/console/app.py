@@ -153,7 +153,7 @@ class ConsoleApp(resource.Resource):
         except UnicodeDecodeError:
             return Forbidden("bad path", 400).render(request)
         for pattern, handler in self.routes:
-            m = pattern.match(path)
+            m = pattern.fullmatch(path)
             if m:
                 try:
                     return handler(request, *m.groups())
@@ -329,7 +329,7 @@ class ConsoleApp(resource.Resource):
         if not path.is_file():
             return Forbidden("audio file missing", 404).render(request)
         sig = (request.args or {}).get(b"sig", [b""])[0]
-        if self.c.audited_media.first(sig):
+        if request.method == b"GET" and self.c.audited_media.first(sig):
             self.c.audit.record(
                 user,
                 "download" if download else "playback",

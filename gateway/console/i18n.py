@@ -86,6 +86,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "not_found": {"zh": "未找到", "en": "Not found"},
     "transcript": {"zh": "转写文本", "en": "Transcript"},
     "other_lang": {"zh": "English", "en": "中文"},
+    "route_police": {"zh": "公安 110", "en": "Police 110"},
+    "route_fire": {"zh": "消防 119", "en": "Fire 119"},
+    "route_medical": {"zh": "急救 120", "en": "Ambulance 120"},
+    "route_emergency": {"zh": "应急指挥中心", "en": "Emergency centre"},
+    "route_hotline": {"zh": "12345 热线", "en": "12345 hotline"},
+    "route_not_accepted": {"zh": "不予受理", "en": "Not accepted"},
+    "route_review": {"zh": "人工研判", "en": "Human review"},
+    "side_mix": {"zh": "双方混音", "en": "Both sides"},
+    "side_caller": {"zh": "来电人一侧", "en": "Caller side"},
+    "side_taker": {"zh": "接听方一侧", "en": "Call-taker side"},
+    "outcome_answered": {"zh": "已接听", "en": "answered"},
+    "outcome_overflowed": {"zh": "溢出", "en": "overflowed"},
+    "outcome_transferred": {"zh": "已转接", "en": "transferred"},
+    "outcome_abandoned": {"zh": "放弃", "en": "abandoned"},
 }
 
 

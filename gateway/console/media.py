@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from twisted.web import resource, static
 from twisted.web.server import Request
 
-ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
 AUDIO_TYPES = {
     ".wav": "audio/wav",
     ".mp3": "audio/mpeg",

@@ -22,9 +22,9 @@ def _head(lang: str, title: str) -> str:
 def shell(page: str, lang: str, session: Session, data: dict[str, object] | None = None) -> bytes:
     """A logged-in page: navigation, the page's empty main element, interface strings as JSON data."""
     user = session.user
-    nav = [("search", "/search"), ("dashboard", "/dashboard")]
+    nav = [("search", "/search")]
     if user.is_supervisor:
-        nav.append(("audit", "/audit"))
+        nav += [("dashboard", "/dashboard"), ("audit", "/audit")]
     links = "".join(
         f'<a href="{href}" class="{"active" if page == name else ""}" id="nav-{name}">'
         f"{escape(t('nav_' + name, lang))}</a>"

@@ -123,14 +123,14 @@ def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-INCIDENTS_CTE = """
-WITH inc AS (
-    SELECT incident_id, MIN(started_at) AS started_at FROM (
-        SELECT incident_id, started_at FROM calls
-        UNION ALL
-        SELECT incident_id, created_at FROM tickets
-    ) GROUP BY incident_id
-)
+# An incident starts at its first call (or ticket, for one without calls). The id conditions are
+# applied inside both halves so SQLite narrows by index before grouping.
+INCIDENTS_SQL = """
+SELECT incident_id, MIN(t) AS started_at FROM (
+    SELECT x.incident_id, x.started_at AS t FROM calls x WHERE {where}
+    UNION ALL
+    SELECT x.incident_id, x.created_at AS t FROM tickets x WHERE {where}
+) GROUP BY incident_id HAVING {having}
 """
 
 
@@ -138,31 +138,33 @@ def search(conn: sqlite3.Connection, user: User, q: Query) -> dict[str, object]:
     """Incidents matching ``q`` that ``user`` may see, newest first, with legs and tickets summarised."""
     where: list[str] = []
     params: list[object] = []
-    scope, scope_params = incident_scope(user, "inc.incident_id")
+    scope, scope_params = incident_scope(user, "x.incident_id")
     where.append(scope)
     params += scope_params
     if q.caller:
         kind, value = normalise_caller(q.caller)
         if kind == "exact":
             where.append(
-                "(inc.incident_id IN (SELECT incident_id FROM calls WHERE caller_e164 = ?)"
-                " OR inc.incident_id IN (SELECT incident_id FROM tickets WHERE caller_e164 = ?))"
+                "(x.incident_id IN (SELECT incident_id FROM calls WHERE caller_e164 = ?)"
+                " OR x.incident_id IN (SELECT incident_id FROM tickets WHERE caller_e164 = ?))"
             )
             params += [value, value]
         else:
             pat = f"%{value}%"
             where.append(
-                "(inc.incident_id IN (SELECT incident_id FROM calls WHERE caller_e164 LIKE ?"
-                " OR caller_raw LIKE ?) OR inc.incident_id IN (SELECT incident_id FROM tickets"
+                "(x.incident_id IN (SELECT incident_id FROM calls WHERE caller_e164 LIKE ?"
+                " OR caller_raw LIKE ?) OR x.incident_id IN (SELECT incident_id FROM tickets"
                 " WHERE caller_e164 LIKE ? OR caller_raw LIKE ?))"
             )
             params += [pat, pat, pat, pat]
+    having: list[str] = ["1 = 1"]
+    having_params: list[object] = []
     if q.date_from:
-        where.append("inc.started_at >= ?")
-        params.append(_day_bound(q.date_from, "from", end=False))
+        having.append("MIN(t) >= ?")
+        having_params.append(_day_bound(q.date_from, "from", end=False))
     if q.date_to:
-        where.append("inc.started_at < ?")
-        params.append(_day_bound(q.date_to, "to", end=True))
+        having.append("MIN(t) < ?")
+        having_params.append(_day_bound(q.date_to, "to", end=True))
     ticket_conds: list[str] = []
     ticket_params: list[object] = []
     for col, value in (("route", q.route), ("agency", q.agency), ("status", q.status)):
@@ -172,27 +174,25 @@ def search(conn: sqlite3.Connection, user: User, q: Query) -> dict[str, object]:
     if q.overdue:
         ticket_conds.append("overdue = 1")
     if ticket_conds:
-        where.append(
-            f"inc.incident_id IN (SELECT incident_id FROM tickets WHERE {' AND '.join(ticket_conds)})"
-        )
+        where.append(f"x.incident_id IN (SELECT incident_id FROM tickets WHERE {' AND '.join(ticket_conds)})")
         params += ticket_params
     if q.text:
         if len(q.text) >= 3:
             where.append(
-                "inc.incident_id IN (SELECT incident_id FROM transcripts_fts WHERE transcripts_fts MATCH ?)"
+                "x.incident_id IN (SELECT incident_id FROM transcripts_fts WHERE transcripts_fts MATCH ?)"
             )
             params.append(_fts_phrase(q.text))
         else:
             where.append(
-                "inc.incident_id IN (SELECT incident_id FROM transcripts WHERE text LIKE ? ESCAPE '\\')"
+                "x.incident_id IN (SELECT incident_id FROM transcripts WHERE text LIKE ? ESCAPE '\\')"
             )
             params.append(f"%{_like_escape(q.text)}%")
-    sql_where = " AND ".join(where)
-    total = conn.execute(f"{INCIDENTS_CTE} SELECT COUNT(*) FROM inc WHERE {sql_where}", params).fetchone()[0]
+    sql = INCIDENTS_SQL.format(where=" AND ".join(where), having=" AND ".join(having))
+    all_params = [*params, *params, *having_params]
+    total = conn.execute(f"SELECT COUNT(*) FROM ({sql})", all_params).fetchone()[0]
     rows = conn.execute(
-        f"{INCIDENTS_CTE} SELECT inc.incident_id, inc.started_at FROM inc WHERE {sql_where}"
-        " ORDER BY inc.started_at DESC, inc.incident_id LIMIT ? OFFSET ?",
-        [*params, q.limit, q.offset],
+        f"SELECT incident_id, started_at FROM ({sql}) ORDER BY started_at DESC, incident_id LIMIT ? OFFSET ?",
+        [*all_params, q.limit, q.offset],
     ).fetchall()
     results = [_summary(conn, user, r["incident_id"], r["started_at"], q.text) for r in rows]
     return {"total": total, "limit": q.limit, "offset": q.offset, "results": results}

@@ -141,3 +141,20 @@ def test_expired_session_cannot_be_reused_after_clock_moves_back(server):
     server.clock.advance(-(10**6))
     assert s.get(f"{server.base}/api/me").status_code == 401  # the expired row was deleted
     assert time.time() > 0
+
+
+def test_login_next_is_never_an_open_redirect(server):
+    for target, expected in (
+        ("//evil.example/x", "/search"),
+        ("https://evil.example", "/search"),
+        ("/\\evil.example", "/search"),
+        ("/call/inc-1", "/call/inc-1"),
+    ):
+        s = requests.Session()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', s.get(f"{server.base}/login").text).group(1)
+        r = s.post(
+            f"{server.base}/login",
+            data={"name": "boss", "password": PASSWORD, "csrf": csrf, "next": target},
+            allow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == expected, target

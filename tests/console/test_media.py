@@ -140,3 +140,21 @@ def test_retention_deletes_audio_and_keeps_the_record(server):
     assert boss.get(old_url).status_code == 410
     retention = boss.get(f"{server.base}/api/audit?action=retention").json()["entries"]
     assert retention and retention[0]["detail"]["deleted"] == ["rec-inc-old"]
+
+
+def test_retention_runs_on_a_schedule(server):
+    from twisted.internet.task import Clock as TwistedClock
+
+    from gateway.console import schedule_retention
+
+    seed_recorded(server, "inc-old", age_days=400)
+    root = type("Root", (), {"console": server.console})()
+    clock = TwistedClock()
+    loop = schedule_retention(root, 3600, clock)
+    try:
+        assert not (server.console.recordings_dir / "2026/11/inc-old.wav").exists()
+        seed_recorded(server, "inc-old2", age_days=500)
+        clock.advance(3600)
+        assert not (server.console.recordings_dir / "2026/11/inc-old2.wav").exists()
+    finally:
+        loop.stop()

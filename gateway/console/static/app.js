@@ -38,6 +38,8 @@
   const fmtSec = (s) => { s = Math.max(0, s || 0); return Math.floor(s / 60) + ":" + String(Math.floor(s % 60)).padStart(2, "0"); };
   const pct = (x) => (x === null || x === undefined) ? "—" : Math.round(x * 100) + "%";
   const evName = (type) => S["ev_" + type] || type;
+  const routeName = (r) => S["route_" + r] || r;
+  const agencyName = (a) => (boot.agencies || {})[a] || a;
 
   // ---- search -------------------------------------------------------------------------------
   function searchPage() {
@@ -52,7 +54,7 @@
     const statuses = ["created", "delivered", "accepted", "arrived", "handled", "returned", "closed"];
     const form = el("form", { id: "search-form", class: "filters" },
       input("q", t("text")), input("caller", t("caller")), input("from", t("date_from"), "date"),
-      input("to", t("date_to"), "date"), select("route", t("route"), routes.map((r) => [r, r])),
+      input("to", t("date_to"), "date"), select("route", t("route"), routes.map((r) => [r, routeName(r)])),
       select("agency", t("agency"), Object.entries(boot.agencies || {}).map(([c, n]) => [c, n])),
       select("status", t("status"), statuses.map((s) => [s, evName(s)])),
       el("label", { class: "check" }, el("input", { type: "checkbox", name: "overdue", id: "f-overdue", value: "1", checked: params.get("overdue") === "1" }), t("overdue")),
@@ -79,7 +81,7 @@
               el("td", {}, row.caller || "—"),
               el("td", {}, row.legs.map((l) => el("span", { class: "tag leg-" + l }, l))),
               el("td", {}, row.tickets.map((tk) => el("span", { class: "tag" + (tk.overdue ? " bad" : "") },
-                [tk.route, tk.agency, evName(tk.status)].filter(Boolean).join(" · ")))),
+                [routeName(tk.route), tk.agency && agencyName(tk.agency), evName(tk.status)].filter(Boolean).join(" · ")))),
               el("td", { class: "snippet" }, row.snippet || ""),
               el("td", {}, el("a", { href: "/call/" + encodeURIComponent(row.incident_id), class: "open-call" }, t("open"))))))));
       } catch (e) { out.replaceChildren(el("p", { class: "error", id: "search-error" }, e.message)); }
@@ -90,7 +92,7 @@
   // ---- call page -------------------------------------------------------------------------------
   function player(rec) {
     const wrap = el("div", { class: "recording", "data-recording": rec.recording_id });
-    wrap.append(el("h3", {}, (S["speaker_" + rec.side] || rec.side) + " · " + fmtSec(rec.duration_s)));
+    wrap.append(el("h3", {}, (S["side_" + rec.side] || rec.side) + " · " + fmtSec(rec.duration_s)));
     if (rec.withheld) { wrap.append(el("p", { class: "notice withheld" }, t("withheld"))); return wrap; }
     if (rec.deleted_at) wrap.append(el("p", { class: "notice deleted" }, t("deleted") + " (" + fmtTime(rec.deleted_at) + ")"));
     let audio = null;
@@ -152,8 +154,8 @@
     const termText = (x) => typeof x === "string" ? x : (x.term || x.text || x.word || JSON.stringify(x));
     return el("section", { class: "card triage", id: "triage" }, el("h2", {}, t("triage")),
       el("dl", {},
-        el("dt", {}, t("route")), el("dd", {}, tr.route || "—"),
-        el("dt", {}, t("agency")), el("dd", {}, tr.agency ? ((boot.agencies || {})[tr.agency] || tr.agency) : "—"),
+        el("dt", {}, t("route")), el("dd", { id: "triage-route" }, tr.route ? routeName(tr.route) : "—"),
+        el("dt", {}, t("agency")), el("dd", {}, tr.agency ? agencyName(tr.agency) : "—"),
         el("dt", {}, t("confidence")), el("dd", {}, tr.confidence !== undefined ? pct(tr.confidence) : "—"),
         el("dt", {}, t("matched_terms")), el("dd", {}, terms.map((x) => el("mark", { class: "term" }, termText(x))))));
   }
@@ -162,7 +164,7 @@
     const badge = (state) => state ? el("span", { class: "badge " + state }, t(state)) : null;
     return el("section", { class: "card ticket", "data-ticket": tk.ticket_id },
       el("h2", {}, t("timeline") + " · " + tk.ticket_id),
-      el("p", {}, [tk.route, tk.agency && ((boot.agencies || {})[tk.agency] || tk.agency), tk.category, evName(tk.status)].filter(Boolean).join(" · ")),
+      el("p", {}, [routeName(tk.route), tk.agency && agencyName(tk.agency), tk.category, evName(tk.status)].filter(Boolean).join(" · ")),
       tk.summary ? el("p", { class: "summary" }, tk.summary) : null,
       el("ul", { class: "deadlines" }, tk.deadlines.map((d) => el("li", {}, t(d.kind) + ": " + fmtTime(d.due) + " ", badge(d.state)))),
       el("ol", { class: "timeline" }, tk.events.map((e) => el("li", { class: "ev ev-" + e.type },
@@ -181,7 +183,7 @@
     for (const leg of data.legs) {
       legs.append(el("section", { class: "card leg", "data-leg": leg.leg },
         el("h2", {}, (S["leg_" + leg.leg] || leg.leg) + (leg.started_at ? " · " + fmtTime(leg.started_at) : "")),
-        el("p", { class: "muted" }, [leg.caller, leg.agent, leg.outcome].filter(Boolean).join(" · ")),
+        el("p", { class: "muted" }, [leg.caller, leg.agent, leg.outcome && (S["outcome_" + leg.outcome] || leg.outcome)].filter(Boolean).join(" · ")),
         leg.recordings.map(player)));
     }
     for (const tr of data.transcripts) legs.append(el("section", { class: "card" }, transcriptView(tr, null)));
