@@ -18,12 +18,14 @@ setup-test: $(BIN)/python system-deps
 	$(BIN)/pip install -q -e '.[test,bench]'
 	@if [ -f tests/e2e/package.json ]; then cd tests/e2e && npm install --no-audit --no-fund --silent; fi
 
-# espeak-ng and sox make test audio, chromium runs the console's browser tests, redis-server the queues.
+# espeak-ng and sox make test audio; chromium (with npm's playwright-core and a CJK font) runs the
+# console's browser tests; redis-server backs the queue tests.
 system-deps:
 	@missing=""; \
-	for pair in espeak-ng:espeak-ng sox:sox chromium:chromium redis-server:redis-server; do \
+	for pair in espeak-ng:espeak-ng sox:sox chromium:chromium redis-server:redis-server npm:npm fc-list:fontconfig; do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
+	fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing="$$missing fonts-wqy-zenhei"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; \

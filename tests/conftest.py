@@ -129,3 +129,16 @@ def config(config_dir: Path):
 def _no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LINKAGE_CONFIG", raising=False)
     os.environ.setdefault("LINKAGE_LOG_LEVEL", "WARNING")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run trial-style tests (which spin the global reactor themselves) before any test that
+    runs the global reactor in a background thread (console, e2e): a reactor started that way
+    never returns to the test thread."""
+    from twisted.trial.unittest import TestCase as TrialTestCase
+
+    def drives_reactor(item: pytest.Item) -> bool:
+        cls = getattr(item, "cls", None)
+        return bool(cls and issubclass(cls, TrialTestCase))
+
+    items.sort(key=lambda item: not drives_reactor(item))  # stable: order otherwise kept

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.application import strports
+from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
 from twisted.web import resource
 from twisted.web.server import Site
@@ -76,6 +77,8 @@ def build_gateway(config: Config, *, name: str | None = None) -> Gateway:
         svc.setServiceParent(top)
 
     root = build_console(config)
+    # recording retention: audio past recordings.retention_days deleted, its record kept
+    TimerService(3600, root.console.run_retention).setServiceParent(top)
     probes = {
         "redis": monitor.state,
         "tickets": loop.state,

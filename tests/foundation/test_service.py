@@ -100,3 +100,19 @@ def test_refuses_to_start_on_bad_config(config_dir: Path):
     )
     assert proc.returncode == 2
     assert "recordings.retention_days" in proc.stderr
+
+
+def test_asterisk_down_is_degraded_and_handover_needs_login(gateway_proc):
+    base, _, _ = gateway_proc
+    status, body = _wait_for(lambda: (r := _get(base + "/healthz"))[0] == 200 and r)
+    doc = json.loads(body)
+    assert doc["status"] == "degraded"  # no Asterisk: the gateway runs and keeps retrying
+    assert doc["checks"]["asterisk"]["ami_connected"] is False
+    req = urllib.request.Request(base + "/calls/1700000000.1/transfer-to-12345", method="POST", data=b"")
+    try:
+        urllib.request.urlopen(req, timeout=2)
+        raise AssertionError("transfer accepted without login")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 401
+    status, page = _get(base + "/login")
+    assert status == 200 and "登录".encode() in page
