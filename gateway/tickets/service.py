@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis.cluster import RedisCluster
 
 from gateway.config import Config
 from gateway.logs import log
@@ -151,6 +152,7 @@ class TicketService:
         self.spool = Spool(spool_dir or config.data_dir / "spool")
         self._create = redis.register_script(_CREATE_LUA)
         self._ready: set[str] = set()
+        self._cluster = isinstance(redis, RedisCluster)
 
     # ---- codes -------------------------------------------------------------------------------
     def queue_codes(self) -> list[str]:
@@ -275,12 +277,21 @@ class TicketService:
     def _store(self, tickets: list[Ticket]) -> list[Ticket]:
         for slot in {t.agency or UNROUTED for t in tickets}:
             self._ensure(slot)
-        pipe = self.redis.pipeline(transaction=False)
-        for t in tickets:
-            slot = t.agency or UNROUTED
-            pipe.set(self.keys.where(t.ticket_id), slot, nx=True)
-            self._create_call(pipe, t, slot, "created", status_from=None, data={"hop": t.hop})
-        res = pipe.execute()
+        if self._cluster:  # redis-py cannot pipeline scripts on a Cluster: one round trip each
+            res = []
+            for t in tickets:
+                slot = t.agency or UNROUTED
+                res.append(self.redis.set(self.keys.where(t.ticket_id), slot, nx=True))
+                res.append(
+                    self._create_call(self.redis, t, slot, "created", status_from=None, data={"hop": t.hop})
+                )
+        else:
+            pipe = self.redis.pipeline(transaction=False)
+            for t in tickets:
+                slot = t.agency or UNROUTED
+                pipe.set(self.keys.where(t.ticket_id), slot, nx=True)
+                self._create_call(pipe, t, slot, "created", status_from=None, data={"hop": t.hop})
+            res = pipe.execute()
         out = []
         for i, t in enumerate(tickets):
             if res[2 * i + 1]:
