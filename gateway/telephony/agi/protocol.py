@@ -72,6 +72,11 @@ class FastAGIProtocol(Protocol):
             buf = self._env_block(buf)
             if buf is None:
                 return
+        elif buf[-1:] == b"\n" and buf.count(b"\n") == 1:  # the usual case: exactly one reply line
+            self._buf = b""
+            line = buf[:-1].decode("utf-8", "replace")
+            self._reply_line(line[:-1] if line.endswith("\r") else line)
+            return
         if b"\n" not in buf:
             if len(buf) > MAX_LINE:
                 self._protocol_error(AgiProtocolError(f"line longer than {MAX_LINE} bytes"))

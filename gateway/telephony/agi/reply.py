@@ -9,7 +9,7 @@ the session, never here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gateway.telephony.agi.errors import (
     AgiDeadChannel,
@@ -24,8 +24,7 @@ _RESULT_RE = re.compile(r"^200 result=(\S*)(?: \((.*)\))?((?: [A-Za-z_]+=\S*)*)\
 MAX_USAGE_LINES = 200
 
 
-@dataclass(frozen=True, slots=True)
-class AgiReply:
+class AgiReply(NamedTuple):
     """A ``200`` reply: ``result`` as sent (often an integer), ``data`` inside the parentheses."""
 
     result: str
