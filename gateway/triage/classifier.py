@@ -66,10 +66,10 @@ class Classifier:
     def _matches(self, text: str) -> tuple[list[tuple[Match, Any]], list[Cue], set[str]]:
         found = self._matcher.scan(text, self._norm.pinyin_key(text))
         targets, parts = found.targets, found.parts
-        # A sound-alike that overlaps an exact term is the exact term's characters misheard by us,
-        # not by the recogniser (一燃 in 万一燃气泄漏 is no 易燃).
-        exact = [(t[0], t[1]) for t in targets if not t[4]]
-        if exact and len(exact) < len(targets):
+        # A sound-alike that overlaps an exact term or cue is those characters misheard by us, not
+        # by the recogniser (一燃 in 万一燃气泄漏 is no 易燃; 老是 is no 老师).
+        exact = [(t[0], t[1]) for t in targets if not t[4]] + [(c[0], c[1]) for c in found.cues]
+        if exact and any(t[4] for t in targets):
             targets = [t for t in targets if not t[4] or not any(s < t[1] and t[0] < e for s, e in exact)]
         spans = list({(t[0], t[1]) for t in targets})
         cue_spans = [(c[0], c[1]) for c in found.cues]

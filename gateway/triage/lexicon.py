@@ -183,7 +183,7 @@ class _Builder:
         self.combos.append(Combo(
             key=key, kind=kind, target=str(target), weight=_weight(spec, key, self.errors),
             window=window, parts=parts, links=self.links(spec, key),
-            category=spec.get("category"), subcategory=spec.get("subcategory"),
+            category=spec.get("category"), subcategory=spec.get("subcategory") or key.split(".", 1)[1],
         ))
 
 

@@ -193,3 +193,16 @@ def test_nothing_known_goes_to_review(clf):
 def test_is_emergency():
     assert all(is_emergency(r) for r in ("police", "fire", "medical", "emergency"))
     assert not any(is_emergency(r) for r in ("hotline", "not_accepted", "review"))
+
+
+def test_exact_words_block_sound_alikes(clf):
+    # 老是 (always) must not be heard as 老师 (teacher), nor 一燃 in 万一燃气 as 易燃
+    r = clf.classify("电动车充电桩老是跳闸")
+    assert (r.route, r.agency) == ("hotline", "power")
+    assert not any(m.homophone for m in r.matched)
+
+
+def test_no_serious_harm_is_not_a_present_danger(clf):
+    r = clf.classify("路面塌了一个小坑 没什么大碍 希望修一下")
+    assert not is_emergency(r.route)
+    assert r.route != "hotline" or r.agency == "municipal"
