@@ -98,7 +98,7 @@
     if (rec.deleted_at) wrap.append(el("p", { class: "notice deleted" }, t("deleted") + " (" + fmtTime(rec.deleted_at) + ")"));
     let audio = null;
     if (rec.url) {
-      audio = el("audio", { controls: true, preload: "metadata", src: rec.url, class: "audio" });
+      audio = el("audio", { controls: true, preload: "none", src: rec.url, class: "audio" });
       const speed = el("select", { class: "speed", "aria-label": t("speed") },
         [0.5, 0.75, 1, 1.25, 1.5, 2].map((v) => el("option", { value: v, selected: v === 1 }, v + "×")));
       speed.addEventListener("change", () => { audio.playbackRate = Number(speed.value); });
