@@ -177,6 +177,8 @@ def search(conn: sqlite3.Connection, user: User, q: Query) -> dict[str, object]:
         where.append(f"x.incident_id IN (SELECT incident_id FROM tickets WHERE {' AND '.join(ticket_conds)})")
         params += ticket_params
     if q.text:
+        if not user.may_hear_recordings:  # the transcript is part of the recording
+            raise SearchError("q: transcript search needs the recordings grant")
         if len(q.text) >= 3:
             where.append(
                 "x.incident_id IN (SELECT incident_id FROM transcripts_fts WHERE transcripts_fts MATCH ?)"

@@ -129,6 +129,7 @@ def test_agency_sees_own_tickets_masked_caller(server):
     assert [r["incident_id"] for r in res] == ["inc-1"]
     assert res[0]["caller"] == "861********00"
     assert water.get(f"{server.base}/api/incidents/inc-2").status_code == 404
+    assert water.get(f"{server.base}/api/search", params={"q": "停水"}).status_code == 400
     assert water.get(f"{server.base}/api/dashboard").status_code == 403
     assert water.get(f"{server.base}/api/audit").status_code == 403
     assert water.get(f"{server.base}/audit").status_code == 403

@@ -51,11 +51,14 @@ try {
   check("call_page_has_every_leg", legs.includes("110") && legs.includes("12345"), legs);
   const players = await page.$$eval("section.leg audio", (a) => a.length);
   check("player_per_leg", players >= 2, players);
+  // preload="none": nothing is fetched (or audited) until someone presses play.
+  await page.waitForTimeout(300);
+  const fetchedBeforePlay = await page.$$eval(".recording audio", (as) => as.map((a) => a.readyState));
+  check("no_fetch_before_play", fetchedBeforePlay.every((s) => s === 0), fetchedBeforePlay);
+  await page.$eval(".recording audio", (a) => a.play());
   await page.waitForFunction(() => document.querySelector(".recording audio").readyState >= 1, null, { timeout: 10000 });
   const duration = await page.$eval(".recording audio", (a) => a.duration);
   check("audio_loaded", duration > 5, duration);
-
-  await page.$eval(".recording audio", (a) => a.play());
   await page.waitForFunction(() => document.querySelector(".recording audio").currentTime > 0.6, null, { timeout: 10000 });
   const first = await currentIndex(page);
   await page.waitForFunction(() => document.querySelector(".recording audio").currentTime > 2.6, null, { timeout: 10000 });
@@ -108,7 +111,9 @@ try {
   await page.waitForSelector("tr.audit-row");
   const audit = await page.$$eval("tr.audit-row", (rows) => rows.map((r) => ({
     user: r.children[1].textContent, action: r.querySelector(".action").textContent, target: r.querySelector(".target").textContent })));
+  await page.screenshot({ path: cfg.artifacts + "/audit.png", fullPage: true });
   check("playback_audited", audit.some((a) => a.user === cfg.supervisor && a.action === "playback" && a.target === recordingId), audit);
+  check("unplayed_leg_not_audited", !audit.some((a) => a.target === "rec-12345"), audit);
 
   await page.goto(base + "/dashboard");
   await page.waitForSelector("svg.chart rect.bar");

@@ -37,6 +37,7 @@
   };
   const fmtSec = (s) => { s = Math.max(0, s || 0); return Math.floor(s / 60) + ":" + String(Math.floor(s % 60)).padStart(2, "0"); };
   const pct = (x) => (x === null || x === undefined) ? "—" : Math.round(x * 100) + "%";
+  const mayHear = boot.user.role !== "agency" || boot.user.grant_recordings;
   const evName = (type) => S["ev_" + type] || type;
   const routeName = (r) => S["route_" + r] || r;
   const agencyName = (a) => (boot.agencies || {})[a] || a;
@@ -53,7 +54,7 @@
     const routes = ["police", "fire", "medical", "emergency", "hotline", "not_accepted", "review"];
     const statuses = ["created", "delivered", "accepted", "arrived", "handled", "returned", "closed"];
     const form = el("form", { id: "search-form", class: "filters" },
-      input("q", t("text")), input("caller", t("caller")), input("from", t("date_from"), "date"),
+      mayHear ? input("q", t("text")) : null, input("caller", t("caller")), input("from", t("date_from"), "date"),
       input("to", t("date_to"), "date"), select("route", t("route"), routes.map((r) => [r, routeName(r)])),
       select("agency", t("agency"), Object.entries(boot.agencies || {}).map(([c, n]) => [c, n])),
       select("status", t("status"), statuses.map((s) => [s, evName(s)])),
@@ -97,7 +98,7 @@
     if (rec.deleted_at) wrap.append(el("p", { class: "notice deleted" }, t("deleted") + " (" + fmtTime(rec.deleted_at) + ")"));
     let audio = null;
     if (rec.url) {
-      audio = el("audio", { controls: true, preload: "metadata", src: rec.url, class: "audio" });
+      audio = el("audio", { controls: true, preload: "none", src: rec.url, class: "audio" });
       const speed = el("select", { class: "speed", "aria-label": t("speed") },
         [0.5, 0.75, 1, 1.25, 1.5, 2].map((v) => el("option", { value: v, selected: v === 1 }, v + "×")));
       speed.addEventListener("change", () => { audio.playbackRate = Number(speed.value); });
