@@ -66,6 +66,8 @@ def test_resolved_after_the_term(clf):
     ("我儿子吃了一整瓶感冒药", "medical"),
     ("有个小孩在水库边玩 掉下去了", "fire"),
     ("一个老人在公交站摔倒了 头上流血", "medical"),
+    ("对门 那个 独居 的 大爷 两天 没 出门 了 敲门 没人 应 屋里 灯 一直 亮 着", "police"),
+    ("后座 乘客 兜里 揣着 刀 一直 让 我 往 没人 的 地方 开", "police"),
     ("家里的煤气灶关不上了", "fire"),
 ])
 def test_disguised_emergency(clf, text, desk):

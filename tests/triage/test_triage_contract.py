@@ -99,13 +99,12 @@ def test_cli_refuses_bad_lexicon(tmp_path):
     assert want in res.stderr
 
 
-SCORER = [ROOT.parent / "shared" / "eval", Path("/work/shared/eval")]
+SCORER = [ROOT.parent / "shared" / "eval"]
 
 
 @pytest.mark.slow
 def test_dev_corpus_regression_floor():
-    """The scorer on dev.jsonl: the issue's targets, with missed emergencies held at the figure
-    measured when this was written (2 of 145; the target is 0, see docs/triage.md)."""
+    """The scorer on dev.jsonl meets the issue's targets: no missed emergency at all."""
     where = next((d for d in SCORER if (d / "score.py").exists()), None)
     if where is None:
         pytest.skip("shared/eval not present")
@@ -114,7 +113,7 @@ def test_dev_corpus_regression_floor():
                           str(where / "dev.jsonl")], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     fig = json.loads(out.stdout.splitlines()[-1])
-    assert fig["emergency_missed"] <= 2
+    assert fig["emergency_missed"] == 0
     assert fig["diversion_precision_pct"] >= 97.0
     assert fig["agency_accuracy_when_diverted_pct"] >= 90.0
     assert fig["overall_pct"] >= 85.0
