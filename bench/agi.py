@@ -104,8 +104,11 @@ def serve_agi_ours(port: int) -> None:
         await s.stream_file("harness/agent")
         await s.get_variable("HARNESS_NOT_SET")
 
-    reactor.listenTCP(port, FastAGIFactory(registry, max_connections=1000), backlog=512,
-                      interface="127.0.0.1")
+    from gateway.telephony.agi.transport import EagerTCPServerEndpoint
+
+    # the listener `linkage run` uses (gateway/telephony/service.py)
+    EagerTCPServerEndpoint(reactor, port, backlog=512, interface="127.0.0.1").listen(
+        FastAGIFactory(registry, max_connections=1000))
     reactor.callWhenRunning(lambda: print("ready", flush=True))
     reactor.run()
 

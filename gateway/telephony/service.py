@@ -12,10 +12,11 @@ from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IService
-from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.web.resource import Resource
 
 from gateway.telephony.agi.server import FastAGIFactory, HandlerRegistry
+from gateway.telephony.agi.transport import EagerTCPServerEndpoint
 from gateway.telephony.agi_handlers import OverflowHandlers
 from gateway.telephony.ami.client import AmiClient, AmiService
 from gateway.telephony.calls import CallTracker
@@ -83,7 +84,8 @@ def build_telephony(config: Any, *, classify: Any, tickets: Any, events: Any, tr
     agi_factory = FastAGIFactory(registry, max_connections=ast.fastagi.max_connections,
                                  command_timeout_s=ast.fastagi.command_timeout_s, reactor=reactor)
     host, port = _hostport(ast.fastagi.listen)
-    agi_service = StreamServerEndpointService(TCP4ServerEndpoint(reactor, port, interface=host), agi_factory)
+    endpoint = EagerTCPServerEndpoint(reactor, port, interface=host)
+    agi_service = StreamServerEndpointService(endpoint, agi_factory)
     agi_service.setName("fastagi")
     return Telephony(ami=ami, agi_factory=agi_factory, tracker=tracker, handover=handover,
                      events=call_events, services=[agi_service, AmiService(ami)])
