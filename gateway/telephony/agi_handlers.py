@@ -72,10 +72,15 @@ class OverflowHandlers:
         decision, triage, transcript = await self.screening.screen(
             path, incident_id=incident, caller=caller, run_blocking=self.run_blocking or s.blocking)
         await self._quietly(s, "StopMusicOnHold")
+        hung_up = hung_up or s.hungup
+        callback = None
+        if hung_up:
+            callback = await self.screening.callback_after_hangup(
+                decision, triage, transcript, path=path, incident_id=incident, caller=caller)
         self.events.publish("overflowed", incident, s.uniqueid, stage="screened", next=decision.next,
                             route=triage.get("route"), danger=bool(triage.get("danger")),
-                            reason=decision.reason, caller_hung_up=hung_up)
-        if s.hungup:
+                            reason=decision.reason, caller_hung_up=hung_up, callback_ticket=callback)
+        if hung_up:
             return
         await s.set_variable("LINKAGE_ROUTE", str(triage.get("route") or "review"))
         await s.set_variable("LINKAGE_PRIORITY", str(decision.priority))

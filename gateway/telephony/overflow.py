@@ -58,6 +58,17 @@ def decide(triage: dict[str, Any], *, in_hours: bool) -> Decision:
     return Decision("110", 0, False, f"review ({route})")
 
 
+def callback_route(triage: dict[str, Any]) -> str:
+    """Whose queue calls back a caller who hung up before reaching 110: the emergency desk the
+    words point at; 110 when they show danger or nothing could be understood; else a person."""
+    route = triage.get("route")
+    if route in EMERGENCY_ROUTES:
+        return str(route)
+    if triage.get("danger") or not triage:
+        return "police"
+    return "review"
+
+
 def parse_hours(spec: str) -> tuple[time, time]:
     start, end = spec.split("-")
     return time.fromisoformat(start), time.fromisoformat(end)
@@ -122,3 +133,29 @@ class Screening:
                     incident_id=incident_id, error=str(exc))
                 return Decision("110", 0, False, "ticket creation failed"), triage, transcript
         return decision, triage, transcript
+
+    @defer.inlineCallbacks
+    def callback_after_hangup(self, decision: Decision, triage: dict[str, Any], transcript: str, *,
+                              path: str, incident_id: str, caller: str) -> Any:
+        """The caller hung up before reaching a person: unless a ticket already holds the request,
+        queue a call-back for the desk that must act (110 calls back abandoned emergency calls)."""
+        if decision.ticket:
+            return None
+        route = callback_route(triage)
+        urgent = route != "review"
+        said = transcript.strip()
+        draft = {
+            "incident_id": incident_id, "source": "overflow_ivr", "caller": caller, "route": route,
+            "agency": None, "urgency": "emergency" if urgent else "urgent",
+            "summary": ("语音分流中挂机，需立即回拨：" if urgent else "语音分流中挂机，需回拨：")
+            + (said[:100] or "未听清来电内容"),
+            "transcript_excerpt": said[:500], "recordings": [path], "triage": triage or None,
+            "kind": "callback",
+        }
+        try:
+            ticket = yield defer.maybeDeferred(self.tickets.create, draft)
+        except Exception as exc:
+            log(LOG, logging.CRITICAL, "call-back for a caller who hung up could not be queued",
+                incident_id=incident_id, route=route, error=str(exc))
+            return None
+        return (ticket or {}).get("ticket_id")

@@ -54,7 +54,7 @@ class Tickets:
         if self.fail:
             return defer.fail(RuntimeError("redis down"))
         self.drafts.append(draft)
-        return defer.succeed({"id": "T1"})
+        return defer.succeed({"ticket_id": f"T{len(self.drafts)}"})
 
 
 class Triage:
@@ -67,7 +67,7 @@ class Triage:
         return dict(self.d)
 
 
-def run_handler(transcript, triage, *, hour=10, tickets=None, tmp_path, replies=None):
+def run_handler(transcript, triage, *, hour=10, tickets=None, tmp_path, replies=None, env=ENV):
     published = []
     tickets = tickets or Tickets()
 
@@ -86,7 +86,7 @@ def run_handler(transcript, triage, *, hour=10, tickets=None, tmp_path, replies=
     proto = factory.buildProtocol(None)
     tr = StringTransport()
     proto.makeConnection(tr)
-    proto.dataReceived(ENV)
+    proto.dataReceived(env)
     default = ["200 result=0", "200 result=0 endpos=9000", "200 result=0 (timeout) endpos=24000"]
     for line in replies or default:
         proto.dataReceived(line.encode() + b"\n")
@@ -142,6 +142,45 @@ def test_caller_hangs_up_while_recording(tmp_path):
         replies=["200 result=0", "200 result=0 endpos=9000", "HANGUP", "200 result=-1 (hangup) endpos=8000"])
     assert tickets.drafts and published[0]["data"]["caller_hung_up"] is True
     assert not any(s.startswith("SET VARIABLE") for s in sent)
+
+
+HANGUP_REPLIES = ["200 result=0", "200 result=0 endpos=9000", "HANGUP", "200 result=-1 (hangup) endpos=8000"]
+
+
+@pytest.mark.parametrize(("transcript", "triage", "route", "urgency"), [
+    ("楼下有人拿刀砍人", {"route": "police", "danger": True}, "police", "emergency"),
+    ("厨房冒烟了", {"route": "fire", "danger": True}, "fire", "emergency"),
+    ("好像有点危险", {"route": "review", "danger": True}, "police", "emergency"),
+    ("", {}, "police", "emergency"),  # nothing understood: 110 calls an abandoned call back
+    ("我想问一下那个事情", {"route": "review", "danger": False}, "review", "urgent"),
+])
+def test_caller_who_hangs_up_on_the_way_back_to_110_gets_a_call_back(tmp_path, transcript, triage,
+                                                                      route, urgency):
+    env = ENV.replace(b"agi_callerid: unknown", b"agi_callerid: 13800138000")
+    sent, tickets, published, tr = run_handler(transcript, triage, tmp_path=tmp_path,
+                                               replies=HANGUP_REPLIES, env=env)
+    assert len(tickets.drafts) == 1
+    d = tickets.drafts[0]
+    assert (d["route"], d["urgency"], d["kind"], d["agency"]) == (route, urgency, "callback", None)
+    assert d["caller"] == "13800138000" and d["recordings"][0].endswith(".wav") and "回拨" in d["summary"]
+    assert transcript[:4] in d["summary"]
+    assert published[0]["data"]["callback_ticket"] == "T1" and published[0]["data"]["caller_hung_up"]
+    assert not any(s.startswith("SET VARIABLE") for s in sent) and tr.disconnecting
+
+
+def test_hotline_caller_who_hangs_up_has_one_ticket_not_two(tmp_path):
+    _sent, tickets, published, _tr = run_handler("小区停水三天了", {"route": "hotline", "agency": "water"},
+                                                tmp_path=tmp_path, replies=HANGUP_REPLIES)
+    assert [d["kind"] for d in tickets.drafts] == ["work_order"]
+    assert published[0]["data"]["callback_ticket"] is None
+
+
+def test_call_back_that_cannot_be_queued_is_logged_critical(tmp_path, caplog):
+    _sent, _tickets, published, tr = run_handler(
+        "有人晕倒了", {"route": "medical", "danger": True}, tickets=Tickets(fail=True), tmp_path=tmp_path,
+        replies=HANGUP_REPLIES)
+    assert tr.disconnecting and published[0]["data"]["callback_ticket"] is None
+    assert any(r.levelname == "CRITICAL" and "call-back" in r.getMessage() for r in caplog.records)
 
 
 def _tone_then_silence(seconds_tone=0.5, seconds_silence=3.0):
