@@ -25,6 +25,7 @@ from twisted.web.server import Site
 
 from gateway.config import load_config
 from gateway.telephony.service import build_telephony
+from gateway.triage import Classifier
 from tests.conftest import free_port
 
 AGENT_UID = f"{CALLER_UID}-12345"
@@ -45,14 +46,6 @@ class Sink:
     def types(self, type_=None):
         return [(e["type"], e["data"].get("party") or e["data"].get("stage")) for e in self.events
                 if type_ is None or e["type"] == type_]
-
-
-def keyword_classify(text):
-    """Stand-in for the triage API (another helper's package): same result shape."""
-    danger = any(w in text for w in ("打架", "着火", "受伤"))
-    if danger:
-        return {"route": "police", "agency": None, "danger": True, "request_type": "help"}
-    return {"route": "hotline", "agency": "water", "danger": False, "request_type": "help"}
 
 
 async def until(predicate, timeout=5.0, step=0.01):
@@ -87,7 +80,9 @@ class TelephonyOverSockets(unittest.TestCase):
         self.config = load_config(gw)
         self.sink = Sink()
         self.transcripts = {}
-        self.tel = build_telephony(self.config, classify=keyword_classify, tickets=self.sink,
+        classifier = Classifier.from_config(self.config)  # the real triage stage, in-process
+        self.tel = build_telephony(self.config, classify=lambda t: classifier.classify(t).to_dict(),
+                                   tickets=self.sink,
                                    events=self.sink, transcribe=self._transcribe)
         for svc in self.tel.services:
             svc.startService()
@@ -209,12 +204,12 @@ class TelephonyOverSockets(unittest.TestCase):
         assert self.tel.tracker.get(CALLER_UID) is not None
 
     # -- overflow screening over FastAGI -------------------------------------------------------
-    async def _overflow(self, transcript):
+    async def _overflow(self, transcript, record_reply=("200 result=0 (timeout) endpos=24000",)):
         self.transcripts["text"] = transcript
         env = capture("agi-session-1-some_script.env.txt").replace(b"some_script", b"overflow_screening")
         env = env.replace(b"agi_arg_1: first-arg", f"agi_arg_1: {INCIDENT}".encode())
         env = env.replace(b"agi_callerid: unknown", b"agi_callerid: 13800000000")
-        client = FastAgiClientProtocol(env, [("RECORD FILE", ["200 result=0 (timeout) endpos=24000"]),
+        client = FastAgiClientProtocol(env, [("RECORD FILE", list(record_reply)),
                                               ("STREAM FILE", ["200 result=0 endpos=9000"]),
                                               ("ANSWER", ["200 result=0"])])
         await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", self.agi_port_no), client)
@@ -243,6 +238,19 @@ class TelephonyOverSockets(unittest.TestCase):
         assert ticket["source"] == "overflow_ivr" and ticket["agency"] == "water"
         assert ticket["caller"] == "13800000000" and ticket["incident_id"] == INCIDENT
         assert ticket["transcript_excerpt"] == "我们小区停水三天了"
+
+    @defer.inlineCallbacks
+    def test_overflow_emergency_caller_hangs_up_after_speaking(self):
+        """Asterisk's inline HANGUP during RECORD FILE: 110 still gets an urgent call-back."""
+        commands = yield defer.ensureDeferred(self._overflow(
+            "我爸突然倒在地上叫不醒了", record_reply=("HANGUP", "200 result=-1 (hangup) endpos=8000")))
+        assert not any(c.startswith("SET VARIABLE") for c in commands)
+        [ticket] = self.sink.tickets
+        assert ticket["kind"] == "callback" and ticket["route"] == "medical"
+        assert ticket["urgency"] == "emergency" and ticket["caller"] == "13800000000"
+        assert ticket["incident_id"] == INCIDENT and ticket["recordings"][0].endswith(".wav")
+        [event] = [e for e in self.sink.events if e["type"] == "overflowed"]
+        assert event["data"]["caller_hung_up"] is True and event["data"]["callback_ticket"] == "T1"
 
     @defer.inlineCallbacks
     def test_malformed_fastagi_peer_does_not_harm_the_server(self):
