@@ -84,7 +84,8 @@ def consume(
                 )
             else:
                 click.echo(
-                    f"[{seen}] {t.ticket_id} {t.request_type or t.route} {t.urgency} "
+                    f"[{seen}] {t.ticket_id}{' CALL BACK' if t.kind == 'callback' else ''} "
+                    f"{t.request_type or t.route} {t.urgency} "
                     f"due {t.deadlines.due_at or t.deadlines.arrival_due_at or '-'}"
                     f"{' (taken over)' if d.claimed else ''}\n     {t.location or ''} {t.summary}"
                 )

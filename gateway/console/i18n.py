@@ -51,6 +51,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "matched_terms": {"zh": "命中词", "en": "Matched terms"},
     "confidence": {"zh": "置信度", "en": "Confidence"},
     "timeline": {"zh": "工单进程", "en": "Ticket timeline"},
+    "callback": {"zh": "需回拨", "en": "Call back"},
     "deadline": {"zh": "时限", "en": "Deadline"},
     "met": {"zh": "按时", "en": "met"},
     "missed": {"zh": "超时", "en": "missed"},

@@ -136,6 +136,8 @@ def ticket_timeline(conn: sqlite3.Connection, ticket: sqlite3.Row, now_iso: str)
         "satisfaction",
     )
     doc = {k: ticket[k] for k in fields}
+    full = _json(ticket["doc"], {})
+    doc["kind"] = full.get("kind", "work_order") if isinstance(full, dict) else "work_order"
     doc["joint_agencies"] = _json(ticket["joint_agencies"], [])
     doc["events"] = out_events
     doc["deadlines"] = deadlines

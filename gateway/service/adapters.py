@@ -25,9 +25,8 @@ class ThreadedTickets:
 
     def _create(self, draft: dict[str, Any]) -> dict[str, Any]:
         draft = dict(draft)
-        kind = draft.pop("kind", None)
-        if kind == "callback":  # a failed hand-over: 12345 must call the caller back
-            draft["summary"] = "【回拨】" + (draft.get("summary") or "12345未接通，需回拨来电人")
+        if draft.get("kind") == "callback" and not draft.get("summary"):
+            draft["summary"] = "需回拨来电人"
         if not draft.get("agency") and draft.get("route") == "hotline":
             draft["route"] = "review"  # a person dispatches it rather than losing it
         return self.service.create(draft).model_dump(mode="json")

@@ -9,13 +9,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added `kind`; version-1 documents read as kind work_order
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "ticket.schema.json"
 
 Source = Literal["110_transfer", "overflow_ivr", "12345_direct"]
 Route = Literal["police", "fire", "medical", "emergency", "hotline", "not_accepted", "review"]
 RequestType = Literal["consultation", "help", "complaint", "report", "suggestion"]
 Urgency = Literal["emergency", "urgent", "normal"]
+Kind = Literal["work_order", "callback"]
 Status = Literal["created", "delivered", "accepted", "arrived", "handled", "returned", "closed"]
 Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 
@@ -96,6 +97,11 @@ class Ticket(_Model):
     incident_id: str = Field(description="ties every leg of one call: 110, IVR, 12345")
     source: Source
     status: Status = "created"
+    kind: Kind = Field(
+        "work_order",
+        description="work_order: the agency handles the matter; callback: call the caller back first "
+        "(a hand-over 12345 did not answer, or a caller who hung up before reaching a person)",
+    )
     caller: Caller
     location: str | None = None
     route: Route

@@ -56,6 +56,7 @@ DRAFT_KEYS = {
     "keywords",
     "triage",
     "created_at",
+    "kind",
 }
 FINISHED_TTL_S = 7 * 86400  # closed tickets and re-route tombstones leave Redis (the archive keeps them)
 REROUTE_FALLBACK = "hotline"  # a return with no valid target goes back to the 12345 desk for dispatch
@@ -214,6 +215,7 @@ class TicketService:
                 ticket_id=draft.get("ticket_id") or new_ticket_id(now),
                 incident_id=draft.get("incident_id") or "",
                 source=draft.get("source"),
+                kind=draft.get("kind") or "work_order",
                 caller=Caller(raw=phone.raw, e164=phone.e164, valid=phone.valid, kind=phone.kind),
                 location=draft.get("location"),
                 route=route,

@@ -12,8 +12,8 @@ from gateway.agency import AgencyConsumer
 from gateway.archive import Archive
 from gateway.archive.archiver import Archiver
 from gateway.feedback import FeedbackWorker
-from gateway.tickets import TicketService
-from gateway.tickets.model import SCHEMA_PATH, schema_text
+from gateway.tickets import TicketError, TicketService
+from gateway.tickets.model import SCHEMA_PATH, Ticket, schema_text
 
 DRAFT = {
     "incident_id": "I-a",
@@ -34,6 +34,19 @@ def test_published_schema_is_current_and_validates_tickets(config, tmp_path):
     jsonschema.validate(doc, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**doc, "source": "fax"}, schema)
+    assert doc["kind"] == "work_order" and doc["schema_version"] == 2
+
+
+def test_callback_kind_is_a_field_and_version_1_documents_still_read(config, tmp_path):
+    svc = TicketService(redis.Redis(port=1), config, spool_dir=tmp_path)
+    ticket = svc.build({**DRAFT, "kind": "callback"})
+    assert ticket.kind == "callback" and ticket.summary == DRAFT.get("summary", "")
+    with pytest.raises(TicketError, match="kind"):
+        svc.build({**DRAFT, "kind": "fax_back"})
+    v1 = ticket.model_dump(mode="json")
+    del v1["kind"]
+    v1["schema_version"] = 1
+    assert Ticket.model_validate(v1).kind == "work_order"
 
 
 @pytest.fixture

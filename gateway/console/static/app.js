@@ -164,7 +164,8 @@
   function ticketView(tk) {
     const badge = (state) => state ? el("span", { class: "badge " + state }, t(state)) : null;
     return el("section", { class: "card ticket", "data-ticket": tk.ticket_id },
-      el("h2", {}, t("timeline") + " · " + tk.ticket_id),
+      el("h2", {}, t("timeline") + " · " + tk.ticket_id + " ",
+        tk.kind === "callback" ? el("span", { class: "badge callback" }, t("callback")) : null),
       el("p", {}, [routeName(tk.route), tk.agency && agencyName(tk.agency), tk.category, evName(tk.status)].filter(Boolean).join(" · ")),
       tk.summary ? el("p", { class: "summary" }, tk.summary) : null,
       el("ul", { class: "deadlines" }, tk.deadlines.map((d) => el("li", {}, t(d.kind) + ": " + fmtTime(d.due) + " ", badge(d.state)))),
