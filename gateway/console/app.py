@@ -14,6 +14,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from gateway.console.dashboard import figures
 from gateway.console.i18n import pick
 from gateway.console.incident import load_incident
 from gateway.console.media import ID_RE, AuditOnce, Forbidden, MediaFile, Signer, safe_path
+from gateway.console.offload import render_in_thread
 from gateway.console.pages import login_page, message_page, shell
 from gateway.console.retention import purge
 from gateway.console.search import Query, SearchError, search
@@ -109,6 +111,10 @@ def _json(request: Request, obj: Any, code: int = 200) -> bytes:
     return json.dumps(obj, ensure_ascii=False, default=str).encode()
 
 
+def _call(handler: Callable[..., Any], groups: tuple[str, ...], request: Any) -> Any:
+    return handler(request, *groups)
+
+
 def _redirect(request: Request, to: str) -> bytes:
     request.setResponseCode(303)
     request.setHeader(b"location", to.encode())
@@ -120,8 +126,11 @@ class ConsoleApp(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, reactor: Any = None):
         super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
         self.c = console
         self.static = static.File(str(STATIC_DIR))
         self.routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
@@ -155,12 +164,16 @@ class ConsoleApp(resource.Resource):
         for pattern, handler in self.routes:
             m = pattern.fullmatch(path)
             if m:
-                try:
+                if handler == self.static_file:  # no database: stays on the reactor
                     return handler(request, *m.groups())
-                except Exception:
-                    _log.exception("console request failed")
-                    return _json(request, {"error": "internal error"}, 500)
+                return render_in_thread(request, partial(_call, handler, m.groups()), self.reactor,
+                                        self._failed)
         return self.not_found(request)
+
+    @staticmethod
+    def _failed(request: Any) -> bytes:
+        _log.exception("console request failed")
+        return _json(request, {"error": "internal error"}, 500)
 
     def not_found(self, request: Request) -> bytes:
         if request.path.startswith((b"/api/", b"/open311/")):
@@ -301,7 +314,7 @@ class ConsoleApp(resource.Resource):
 
     # -- media ----------------------------------------------------------------------------------
 
-    def media(self, request: Request, rest: str) -> bytes | int:
+    def media(self, request: Request, rest: str) -> bytes | Callable[[Request], bytes | int]:
         if request.method not in (b"GET", b"HEAD"):
             return Forbidden().render(request)
         checked = self.c.signer.check(rest, request.args or {})
@@ -337,7 +350,8 @@ class ConsoleApp(resource.Resource):
                 {"incident_id": row["incident_id"], "leg": row["leg"]},
                 _ip(request),
             )
-        return MediaFile(path, f"{rest}{path.suffix}" if download else None).render(request)
+        media = MediaFile(path, f"{rest}{path.suffix}" if download else None)
+        return media.render  # streamed by static.File's producer, on the reactor thread
 
     # -- APIs -----------------------------------------------------------------------------------
 

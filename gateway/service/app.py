@@ -47,7 +47,10 @@ class Gateway:
 
 
 def build_gateway(config: Config, *, name: str | None = None) -> Gateway:
+    from twisted.internet import reactor, threads
+
     from gateway.console import build_console
+    from gateway.console.offload import console_pool
     from gateway.telephony.service import build_telephony
     from gateway.triage import Classifier
 
@@ -77,8 +80,10 @@ def build_gateway(config: Config, *, name: str | None = None) -> Gateway:
         svc.setServiceParent(top)
 
     root = build_console(config)
-    # recording retention: audio past recordings.retention_days deleted, its record kept
-    TimerService(3600, root.console.run_retention).setServiceParent(top)
+    # recording retention: audio past recordings.retention_days deleted, its record kept; on the
+    # console's worker thread, so file deletions and SQLite never run on the reactor
+    TimerService(3600, lambda: threads.deferToThreadPool(
+        reactor, console_pool(reactor), root.console.run_retention)).setServiceParent(top)
     probes = {
         "redis": monitor.state,
         "tickets": loop.state,
