@@ -88,6 +88,7 @@ class HttpConfig(_Strict):
     session_ttl_s: int = Field(28_800, gt=0)
     media_url_ttl_s: int = Field(300, gt=0)
     secret_env: str = "LINKAGE_HTTP_SECRET"
+    secure_cookies: bool = False  # true when browsers reach the console over HTTPS (a TLS proxy)
 
     _check_listen = field_validator("listen")(classmethod(lambda cls, v: _hostport(v)))
 

@@ -132,6 +132,7 @@ class ConsoleApp(resource.Resource):
             from twisted.internet import reactor
         self.reactor = reactor
         self.c = console
+        self.secure = console.config.gateway.http.secure_cookies
         self.static = static.File(str(STATIC_DIR))
         self.routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
             (re.compile(r"^/$"), self.home),
@@ -185,7 +186,8 @@ class ConsoleApp(resource.Resource):
     def lang(self, request: Request) -> str:
         wanted = _args(request).get("lang")
         if wanted in ("zh", "en"):
-            request.addCookie(b"lang", wanted.encode(), path=b"/", sameSite=b"lax", max_age=str(365 * 86400))
+            request.addCookie(b"lang", wanted.encode(), path=b"/", sameSite=b"lax", max_age=str(365 * 86400),
+                              secure=self.secure)
             return wanted
         cookie = request.getCookie(b"lang")
         return pick(cookie.decode() if cookie else None)
@@ -225,7 +227,8 @@ class ConsoleApp(resource.Resource):
         self, request: Request, error: str | None = None, code: int = 200, next_url: str = "/search"
     ):
         token = secrets.token_urlsafe(24)
-        request.addCookie(LOGIN_COOKIE, token.encode(), path=b"/login", httpOnly=True, sameSite=b"strict")
+        request.addCookie(LOGIN_COOKIE, token.encode(), path=b"/login", httpOnly=True, sameSite=b"strict",
+                          secure=self.secure)
         request.setResponseCode(code)
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
         request.setHeader(b"cache-control", b"no-store")
@@ -263,6 +266,7 @@ class ConsoleApp(resource.Resource):
             httpOnly=True,
             sameSite=b"strict",
             max_age=str(self.c.config.gateway.http.session_ttl_s),
+            secure=self.secure,
         )
         self.c.audit.record(user, "login", None, {}, ip)
         log(_log, logging.INFO, "console login", user=user.name, role=user.role)
@@ -276,7 +280,8 @@ class ConsoleApp(resource.Resource):
             return err
         token = request.getCookie(SESSION_COOKIE)
         self.c.sessions.delete(token.decode("ascii", "replace") if token else None)
-        request.addCookie(SESSION_COOKIE, b"", path=b"/", httpOnly=True, sameSite=b"strict", max_age="0")
+        request.addCookie(SESSION_COOKIE, b"", path=b"/", httpOnly=True, sameSite=b"strict", max_age="0",
+                          secure=self.secure)
         self.c.audit.record(session.user, "logout", None, {}, _ip(request))
         return _redirect(request, "/login")
 

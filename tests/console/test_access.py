@@ -159,3 +159,10 @@ def test_login_next_is_never_an_open_redirect(server):
             allow_redirects=False,
         )
         assert r.status_code == 303 and r.headers["location"] == expected, target
+
+
+def test_plain_http_cookies_have_no_secure_flag(server):
+    """The default listener is plain HTTP: a Secure cookie would never come back."""
+    page = requests.get(f"{server.base}/login")
+    assert page.raw.headers.getlist("Set-Cookie")
+    assert not any("Secure" in c for c in page.raw.headers.getlist("Set-Cookie"))
