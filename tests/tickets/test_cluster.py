@@ -13,6 +13,7 @@ from redis.cluster import RedisCluster
 
 from gateway.agency import AgencyConsumer
 from gateway.archive import Archive
+from gateway.redisconn import from_url
 from gateway.tickets import TicketService
 from gateway.tickets.worker import GatewayWorker
 from tests.conftest import free_port, redis_server_binary
@@ -82,7 +83,9 @@ def cluster(tmp_path) -> Iterator[RedisCluster]:
             time.sleep(0.02)
         else:
             raise RuntimeError("the test cluster did not form")
-        client = RedisCluster(host="127.0.0.1", port=ports[0], socket_timeout=5, socket_connect_timeout=5)
+        # as `linkage run` builds it from REDIS_URL
+        client = from_url(f"redis+cluster://127.0.0.1:{ports[0]},127.0.0.1:{ports[1]}")
+        assert isinstance(client, RedisCluster)
         yield client
         client.close()
     finally:
