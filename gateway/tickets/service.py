@@ -477,21 +477,7 @@ class TicketService:
                         pipe.expire(key, FINISHED_TTL_S)
                     else:
                         pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen)})
-                    pipe.xadd(
-                        self.keys.events(slot),
-                        {
-                            "event": _event(
-                                updated,
-                                ev.type,
-                                event_id=ev.event_id,
-                                status_from=ticket.status,
-                                at=at,
-                                actor=ev.actor,
-                                data=data,
-                                doc=doc,
-                            )
-                        },
-                    )
+                    self._xadd_event(pipe, slot, updated, ev, ticket.status, at, data, doc)
                     if ack and ev.type != "returned":
                         pipe.xack(ack[0], ack[1], ack[2])
                     if updated.status == "closed":
@@ -586,21 +572,7 @@ class TicketService:
                     pipe.hset(key, mapping={"doc": doc, "seen": json.dumps(seen)})
                     for ev, status_from, updated, data in applied:
                         snap = doc if updated is ticket else None
-                        pipe.xadd(
-                            self.keys.events(slot),
-                            {
-                                "event": _event(
-                                    updated,
-                                    ev.type,
-                                    event_id=ev.event_id,
-                                    status_from=status_from,
-                                    at=updated.updated_at,
-                                    actor=ev.actor,
-                                    data=data,
-                                    doc=snap,
-                                )
-                            },
-                        )
+                        self._xadd_event(pipe, slot, updated, ev, status_from, updated.updated_at, data, snap)
                     if ack and done == len(events):
                         pipe.xack(ack[0], ack[1], ack[2])
                     if ticket.status == "closed":
@@ -662,6 +634,13 @@ class TicketService:
         t.updated_at = at
         t.version += 1
         return t, data
+
+    def _xadd_event(self, pipe: Any, slot: str, ticket: Ticket, ev: FeedbackEvent, status_from: str,
+                    at: str, data: dict[str, Any], doc: str | None) -> None:
+        """Queue the ticket event for ``ev`` on the agency's event stream (inside ``pipe``)."""
+        event = _event(ticket, ev.type, event_id=ev.event_id, status_from=status_from, at=at,
+                       actor=ev.actor, data=data, doc=doc)
+        pipe.xadd(self.keys.events(slot), {"event": event})
 
     def _reject(
         self,
