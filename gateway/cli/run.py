@@ -27,11 +27,19 @@ def run(ctx: click.Context, log_level: str | None) -> None:
             click.echo(f"config error: {line}", err=True)
         sys.exit(2)
     from twisted.internet import reactor
+    from twisted.internet.error import CannotListenError
 
     from gateway.service.app import build_gateway
 
     gateway = build_gateway(config)
-    gateway.service.startService()
+    try:
+        gateway.service.startService()
+    except CannotListenError as exc:
+        gateway.service.stopService()
+        reason = exc.socketError.strerror if exc.socketError else str(exc)
+        click.echo(f"linkage gateway: cannot listen on {exc.interface}:{exc.port}: {reason} "
+                   "(another gateway running? change http.listen or asterisk.fastagi.listen)", err=True)
+        sys.exit(3)
     reactor.addSystemEventTrigger("before", "shutdown", gateway.service.stopService)
     log(LOG, logging.INFO, "linkage gateway running", http=config.gateway.http.listen)
     click.echo(f"linkage gateway: http://{config.gateway.http.listen}/  (Ctrl-C to stop)", err=True)

@@ -22,12 +22,13 @@ _pool_lock = threading.Lock()
 
 
 def console_pool(reactor: Any) -> ThreadPool:
-    """The process's console worker (one thread), started on first use, stopped with the reactor."""
+    """The process's console worker (one thread). Work queues until the reactor runs (a process
+    that fails to start never leaves its thread behind); it stops with the reactor."""
     global _pool
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPool(minthreads=1, maxthreads=1, name="console-db")
-            _pool.start()
+            reactor.callWhenRunning(_pool.start)
             reactor.addSystemEventTrigger("during", "shutdown", _pool.stop)
         return _pool
 

@@ -87,5 +87,6 @@ def build_telephony(config: Any, *, classify: Any, tickets: Any, events: Any, tr
     endpoint = EagerTCPServerEndpoint(reactor, port, interface=host)
     agi_service = StreamServerEndpointService(endpoint, agi_factory)
     agi_service.setName("fastagi")
+    agi_service._raiseSynchronously = True  # a busy port fails start-up, as strports' services do
     return Telephony(ami=ami, agi_factory=agi_factory, tracker=tracker, handover=handover,
                      events=call_events, services=[agi_service, AmiService(ami)])

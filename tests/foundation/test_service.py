@@ -102,6 +102,30 @@ def test_refuses_to_start_on_bad_config(config_dir: Path):
     assert "recordings.retention_days" in proc.stderr
 
 
+@pytest.mark.parametrize("which", ["http", "fastagi"])
+def test_a_busy_port_is_a_clear_exit_not_a_half_started_gateway(config_dir: Path, own_redis, which):
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    gw = config_dir / "gateway.yaml"
+    text = gw.read_text().replace("port: 5038", f"port: {free_port()}")
+    http, agi = (port, free_port()) if which == "http" else (free_port(), port)
+    text = text.replace("listen: 127.0.0.1:8080", f"listen: 127.0.0.1:{http}")
+    gw.write_text(text.replace("listen: 127.0.0.1:4573", f"listen: 127.0.0.1:{agi}"))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gateway", "--config", str(gw), "run"], capture_output=True, text=True,
+            timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": own_redis.url},
+        )
+    finally:
+        busy.close()
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "in use" in proc.stderr
+
+
 def test_asterisk_down_is_degraded_and_handover_needs_login(gateway_proc):
     base, _, _ = gateway_proc
     status, body = _wait_for(lambda: (r := _get(base + "/healthz"))[0] == 200 and r)
