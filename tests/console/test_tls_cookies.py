@@ -6,6 +6,7 @@ import re
 
 import pytest
 import requests
+from conftest import PASSWORD
 
 
 @pytest.fixture
@@ -18,8 +19,6 @@ def config(config_dir):
 
 
 def test_cookies_are_secure_behind_tls(server):
-    from conftest import PASSWORD
-
     s = requests.Session()
     page = s.get(f"{server.base}/login?lang=en")
     set_cookies = page.raw.headers.getlist("Set-Cookie")
