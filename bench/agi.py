@@ -474,6 +474,10 @@ def main() -> None:
     if not args.no_reference:
         figures["twisted_bare_agi_sessions_per_s"] = round(bare)
         print(f"{'(bare Twisted line server, reference)':<40} {bare:>9,.0f}")
+        if "ours" in best and bare:
+            # the floor any Twisted server meets on this machine: ours as a share of it
+            figures["agi_share_of_twisted_floor"] = round(best["ours"]["agi"] / bare, 3)
+            print(f"{'ours / bare Twisted':<40} {best['ours']['agi'] / bare:>9.2f}")
     figures["server_cpus"] = 1
     figures["concurrency"] = CONCURRENCY
     figures["seconds_per_run"] = args.seconds
