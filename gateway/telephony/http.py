@@ -1,4 +1,5 @@
-"""``POST /calls/{id}/transfer-to-12345`` (and ``GET /calls/{id}``) as a twisted.web resource.
+"""``POST /calls/{id}/transfer-to-12345``, ``GET /calls/{id}`` and ``GET /calls`` (the live calls,
+for a call-taker's desktop) as a twisted.web resource.
 
 The lead mounts it: ``root.putChild(b"calls", telephony.http_resource())`` behind the console's
 login. ``{id}`` is the caller channel's uniqueid, its linkedid or the incident id.
@@ -39,6 +40,14 @@ class CallsResource(Resource):
 
     def render_GET(self, request: Any) -> bytes:
         parts = self._parts(request)
+        if not parts:  # the live calls, oldest first, each with its hand-over if one is running
+            calls = []
+            for call in self.handover.tracker.calls.values():
+                if call.ended:
+                    continue
+                ho = self.handover.get(call.incident_id)
+                calls.append({**call.to_dict(), "handover": ho.to_dict() if ho else None})
+            return _json(request, 200, {"calls": calls})
         if len(parts) != 1:
             return _json(request, 404, {"error": "not found"})
         call = self.handover.tracker.get(parts[0])

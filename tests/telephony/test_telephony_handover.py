@@ -194,6 +194,25 @@ def test_http_transfer_endpoint():
     assert _post(resource, f"{CALLER_UID}/transfer-to-12345")[0] == 503
 
 
+def _get(resource, path):
+    req = DummyRequest([p for p in path.encode().split(b"/") if p])
+    body = resource.render(req)
+    return req.responseCode or 200, json.loads(body)
+
+
+def test_http_live_calls_list_for_the_desktop():
+    _client, tr, _clock, mgr, _pub, _tickets = setup()
+    resource = CallsResource(mgr)
+    assert _get(resource, "") == (200, {"calls": []})
+    until_connected(tr)
+    code, body = _get(resource, "")
+    [call] = body["calls"]
+    assert code == 200 and call["call_id"] == CALLER_UID and call["incident_id"] == INCIDENT
+    assert call["taker_channel"] and call["handover"] is None
+    _post(resource, f"{CALLER_UID}/transfer-to-12345")
+    assert _get(resource, "")[1]["calls"][0]["handover"]["state"] == "waiting"
+
+
 def test_resync_after_reconnect_sees_join_and_ended_calls():
     _client, tr, _clock, mgr, _pub, _tickets = setup()
     until_connected(tr)
