@@ -118,3 +118,17 @@ def test_real_intake_event_before_the_fix_had_no_incident():
         tracker.handle(e)
     call = tracker.calls[recording["Uniqueid"]]
     assert call.incident_id == recording["Linkedid"]
+
+
+def test_room_ends_with_the_caller():
+    """Real Asterisk 22 run: after the caller hung up, the 12345 agent (and a call-taker still in
+    the room) stayed in ``incident-<id>`` alone, the agent's queue member "in call" until they
+    noticed. The caller is the room's marked user; the others leave with it."""
+    import configparser
+
+    conf = configparser.ConfigParser(inline_comment_prefixes=(";",), strict=False)
+    conf.read_string((DIALPLANS / "confbridge.conf").read_text())
+    assert conf["linkage_caller"]["marked"] == "yes"
+    for profile in ("linkage_taker", "linkage_12345"):
+        assert conf[profile]["end_marked"] == "yes"
+        assert conf[profile].get("marked", "no") == "no"

@@ -42,7 +42,6 @@ def replay_agi(name: str, *, record_takes_s: float, command_timeout_s: float = 3
     """Run the overflow handler against a real session: each line the gateway sends gets Asterisk's
     recorded reply, after the recorded delay (``RECORD FILE`` after ``record_takes_s``)."""
     session = agi_session(name)
-    sent_by_asterisk = [c for c in session if c["dir"] == "A>"]
     transcript = next(c["data"] for c in session if c["data"].startswith("SET VARIABLE LINKAGE_TRANSCRIPT"))
     transcript = transcript.split(" ", 3)[3].strip().strip('"')
     record = next(c for c in session if c["data"].startswith("RECORD FILE")).get("data")
@@ -60,9 +59,10 @@ def replay_agi(name: str, *, record_takes_s: float, command_timeout_s: float = 3
     proto = factory.buildProtocol(None)
     tr = StringTransport()
     proto.makeConnection(tr)
-    env = "".join(c["data"] for c in sent_by_asterisk[:2])
-    proto.dataReceived(env.encode())
-    replies = [c["data"] for c in sent_by_asterisk[2:]]
+    first_command = next(i for i, c in enumerate(session) if c["dir"] == "S>")
+    for chunk in session[:first_command]:  # the environment, split as the socket split it
+        proto.dataReceived(chunk["data"].encode())
+    replies = [c["data"] for c in session[first_command:] if c["dir"] == "A>"]
     answered = 0
     while replies and not tr.disconnecting:
         lines = tr.value().decode().splitlines()
@@ -182,3 +182,98 @@ def test_no_answer_then_caller_hangup_from_real_events():
     assert list(tracker.calls) == []  # the 12345 legs never became calls
     hangups = [a for a in tr.actions if a["Action"] == "Hangup"]
     assert len(hangups) == 2  # the unanswered leg, then the leg of the abandoned transfer
+
+
+def test_record_file_failure_is_named_not_a_missing_file(caplog):
+    """Real run without the core sound ``beep``: ``RECORD FILE ... BEEP`` answered at once with
+    ``200 result=-1 (randomerror) endpos=0`` and wrote nothing; the gateway then reported "audio file
+    not found" from the transcriber. Now it logs the failure with its likely cause and never tries
+    to transcribe a file that was not written."""
+    sent, captured, pub = replay_agi("agi-overflow-record-failed-no-beep.jsonl", record_takes_s=0.01)
+    assert sent[:3] == captured[:3] and sent[2].startswith("RECORD FILE")  # the capture then went on
+    assert "EXEC StartMusicOnHold" in captured and "EXEC StartMusicOnHold" not in sent  # to "screen"
+    assert sent[-2:] == ['SET VARIABLE LINKAGE_ROUTE "review"', 'SET VARIABLE LINKAGE_NEXT "110"']
+    screened = [e["data"] for e in pub.items if e["data"].get("stage") == "screened"]
+    assert screened == [{"stage": "screened", "next": "110", "route": None, "danger": False,
+                         "reason": "recording failed (randomerror)", "caller_hung_up": False}]
+    failed = [r for r in caplog.records if r.getMessage() == "overflow recording failed; caller goes to 110"]
+    assert failed and "beep" in failed[0].fields["hint"] and failed[0].fields["asterisk"] == "randomerror"
+    assert not any("transcription failed" in r.getMessage() for r in caplog.records)
+
+
+# -- AMI: every action the gateway uses, answered with the live PBX's bytes ------------------------
+
+def real_replies() -> dict[str, str]:
+    """``ami-actions-real.txt``: ``### sent`` action, ``### received`` bytes; keyed by the action's
+    ActionID in the capture (its replies carry that id, swapped for the live one on replay)."""
+    out = {}
+    text = (CAPTURES_LOCAL / "ami-actions-real.txt").read_bytes().decode()
+    for part in text.split("### sent\r\n")[1:]:
+        sent, _, received = part.partition("### received\r\n")
+        received = received.split("### ", 1)[0]
+        aid = dict(parse_message(sent.strip("\r\n")))["ActionID"]
+        out[aid] = received.replace(f"ActionID: {aid}\r\n", "ActionID: {aid}\r\n")
+    return out
+
+
+def test_real_action_replies_parse():
+    r = real_replies()
+    client, _tr, _clock = logged_in_client({
+        "ConfbridgeList": r["cbl-1"], "CoreShowChannels": r["csc-1"], "Redirect": r["redir-1"],
+        "Getvar": r["gv-global"], "Originate": r["linkage-handover-tap-agent-1"],
+        "ConfbridgeKick": r["kick-1"], "Hangup": r["hup-1"], "QueueStatus": r["qs-12345"]})
+    results = {}
+
+    def keep(name):
+        return lambda v: results.__setitem__(name, v)
+
+    client.confbridge_list("incident-1795453528.52").addCallback(keep("members"))
+    client.core_show_channels().addCallback(keep("channels"))
+    client.redirect("Local/110@from-trunk-00000019;2", "linkage-handover", "c1", 1,
+                    extra_channel="Local/1101@lktest-answer-0000001f;1", extra_exten="t1").addCallback(
+        keep("redirect"))
+    client.getvar("LINKAGE_REC_DIR").addCallback(keep("getvar"))
+    client.originate("Local/s@linkage-12345-dial/n", context="linkage-handover", exten="a1",
+                     channel_id="x", action_id="linkage-handover-x").addCallback(keep("originate"))
+    client.confbridge_kick("incident-1795453528.52", "Local/1101@lktest-answer-0000001f;1").addCallback(
+        keep("kick"))
+    client.hangup("no-such-channel").addErrback(lambda f: results.__setitem__("hangup", f.value.message))
+    client.queue_status("12345").addCallback(keep("queue"))
+    assert [m["Channel"] for m in results["members"]] == ["Local/110@from-trunk-00000019;2",
+                                                          "Local/1101@lktest-answer-0000001f;1"]
+    assert len(results["channels"][1]) == 4
+    assert results["redirect"]["Message"] == "Dual Redirect successful"
+    assert results["getvar"] == "/var/lib/linkage/recordings"
+    assert results["originate"]["Message"] == "Originate successfully queued"
+    assert results["kick"]["Message"] == "User kicked"
+    assert results["hangup"] == "No such channel"
+    resp, events = results["queue"]
+    assert [e["Event"] for e in events] == ["QueueParams"] and events[0]["Queue"] == "12345"
+
+
+def test_real_originate_failure_event_falls_back_at_once():
+    """The live ``OriginateResponse: Failure`` (queue 12345 empty) ends the hand-over without waiting
+    for the answer timeout."""
+    blocks = ami_messages("ami-handover-feature-code.txt")
+    msgs = [parse_message(b[:-4].decode()) for b in blocks]
+    text = (CAPTURES_LOCAL / "ami-actions-real.txt").read_bytes().split(b"(events connection)\r\n", 1)[1]
+    failure = text.split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    failed_for = parse_message(failure[:-4].decode())["Uniqueid"]  # <caller uniqueid>-12345
+    caller_uid = failed_for.removesuffix("-12345")
+    client, tr, clock = logged_in_client()
+    tickets = Sink()
+    tracker = CallTracker(CallEvents(Sink()))
+    mgr = HandoverManager(client, tracker, tracker.events, tickets, HandoverSettings(), clock=clock)
+    client.on("*", tracker.handle)
+    client.on("*", mgr.handle)
+    caller = next(m for m in msgs if m.get("Event") == "QueueCallerJoin")
+    for b, m in zip(blocks, msgs, strict=True):  # up to the call-taker answering
+        tr.proto.dataReceived(b.replace(caller["Uniqueid"].encode(), caller_uid.encode()))
+        if m.get("Event") == "AgentConnect":
+            break
+    mgr.start(caller_uid)
+    incident = tracker.get(caller_uid).incident_id
+    assert mgr.get(incident).state == "waiting"
+    tr.proto.dataReceived(failure)
+    assert mgr.get(incident).state == "no_answer" and "originate failed" in mgr.get(incident).outcome
+    assert [t["kind"] for t in tickets.items] == ["callback"]
