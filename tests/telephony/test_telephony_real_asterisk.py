@@ -247,7 +247,7 @@ def test_real_action_replies_parse():
     assert results["originate"]["Message"] == "Originate successfully queued"
     assert results["kick"]["Message"] == "User kicked"
     assert results["hangup"] == "No such channel"
-    resp, events = results["queue"]
+    _resp, events = results["queue"]
     assert [e["Event"] for e in events] == ["QueueParams"] and events[0]["Queue"] == "12345"
 
 
