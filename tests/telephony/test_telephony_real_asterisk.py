@@ -218,7 +218,7 @@ def real_replies() -> dict[str, str]:
 
 def test_real_action_replies_parse():
     r = real_replies()
-    client, _tr, _clock = logged_in_client({
+    client, tr, _clock = logged_in_client({
         "ConfbridgeList": r["cbl-1"], "CoreShowChannels": r["csc-1"], "Redirect": r["redir-1"],
         "Getvar": r["gv-global"], "Originate": r["linkage-handover-tap-agent-1"],
         "ConfbridgeKick": r["kick-1"], "Hangup": r["hup-1"], "QueueStatus": r["qs-12345"]})
@@ -239,6 +239,15 @@ def test_real_action_replies_parse():
         keep("kick"))
     client.hangup("no-such-channel").addErrback(lambda f: results.__setitem__("hangup", f.value.message))
     client.queue_status("12345").addCallback(keep("queue"))
+    assert results["getvar"] == "/var/lib/linkage/recordings"
+    tr.replies.update({"Setvar": r["sv-1"], "Getvar": r["gv-chan"], "MixMonitor": r["mm-1"],
+                       "StopMixMonitor": r["smm-1"]})
+    client.setvar("LINKAGE_NOTE", "test", "Local/110@from-trunk-0000005a;2").addCallback(keep("setvar"))
+    client.getvar("LINKAGE_NOTE", "Local/110@from-trunk-0000005a;2").addCallback(keep("getvar_chan"))
+    client.mixmonitor("Local/110@from-trunk-0000005a;2", "/tmp/x.wav", "b").addCallback(keep("mixmonitor"))
+    client.stop_mixmonitor("Local/110@from-trunk-0000005a;2").addCallback(keep("stop_mixmonitor"))
+    assert results["setvar"]["Message"] == "Variable Set" and results["getvar_chan"] == "test"
+    assert results["mixmonitor"].success and results["stop_mixmonitor"].success
     assert [m["Channel"] for m in results["members"]] == ["Local/110@from-trunk-00000019;2",
                                                           "Local/1101@lktest-answer-0000001f;1"]
     assert len(results["channels"][1]) == 4
