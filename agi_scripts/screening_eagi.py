@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Local EAGI screening recorder (process per call, pyst2's AGI in the main thread).
 
-Dialplan: ``EAGI(/opt/linkage/agi_scripts/screening_eagi.py,<recordings dir>,<max s>,<silence s>)``.
+Dialplan: ``EAGI(/opt/linkage-gateway/agi_scripts/screening_eagi.py,<recordings dir>,<max s>,<silence s>)``.
 Asterisk writes the caller's audio (8 kHz signed-linear 16-bit mono) to file descriptor 3. The
 script plays the prompt, records until the caller is silent or the cap is reached, writes
 ``<dir>/overflow-<UNIQUEID>.wav`` (named from the uniqueid, never the caller-ID) and sets

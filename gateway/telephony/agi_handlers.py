@@ -9,10 +9,12 @@ the channel for the dialplan to act on.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from pathlib import Path
 from typing import Any
 
+from gateway.logs import log
 from gateway.telephony.agi.errors import AgiError
 from gateway.telephony.agi.server import HandlerRegistry
 from gateway.telephony.agi.session import AgiSession
@@ -20,6 +22,13 @@ from gateway.telephony.events import CallEvents
 from gateway.telephony.overflow import Screening, channel_safe
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+LOG = logging.getLogger("gateway.telephony.overflow")
+# RECORD FILE failures res_agi reports as "200 result=-1 (<why>)", and what usually causes them
+RECORD_FAILURES = {
+    "randomerror": "the prompt or the core sound 'beep' could not be played (sounds installed?)",
+    "writefile": "Asterisk cannot write the overflow recordings directory (docs/asterisk.md step 2)",
+    "waitfor": "the channel failed while recording",
+}
 
 
 class OverflowHandlers:
@@ -46,7 +55,21 @@ class OverflowHandlers:
         await s.answer()
         await s.stream_file("linkage/overflow-describe")
         reply = await s.record_file(str(base), "wav", "#", self.max_record_s * 1000, self.silence_s)
+        if reply.failed and reply.data in RECORD_FAILURES and not s.hungup:
+            await self._not_recorded(s, incident, reply.data or "")
+            return
         await self._route(s, f"{base}.wav", incident, hung_up=reply.data == "hangup" or s.hungup)
+
+    async def _not_recorded(self, s: AgiSession, incident: str, why: str) -> None:
+        """Asterisk could not record (a real Asterisk 22 answers ``200 result=-1 (randomerror)`` at
+        once when the ``beep`` sound is missing): say so plainly, and the caller goes to 110."""
+        log(LOG, logging.ERROR, "overflow recording failed; caller goes to 110", incident_id=incident,
+            asterisk=why, hint=RECORD_FAILURES[why])
+        self.events.publish("overflowed", incident, s.uniqueid, stage="screened", next="110",
+                            route=None, danger=False, reason=f"recording failed ({why})",
+                            caller_hung_up=False)
+        await s.set_variable("LINKAGE_ROUTE", "review")
+        await s.set_variable("LINKAGE_NEXT", "110")
 
     async def overflow_route(self, s: AgiSession) -> None:
         path = s.env.get("agi_arg_1", "")

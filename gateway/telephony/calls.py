@@ -48,6 +48,7 @@ class CallTracker:
         self.calls: dict[str, Call] = {}
         self._by_taker: dict[str, str] = {}
         self._linked: dict[str, str] = {}  # linkedid -> incident, for legs the gateway originates
+        self._legs: dict[str, str] = {}  # uniqueid -> incident of those legs' queueing side
         self.hangup_listeners: list[Callable[[Call], None]] = []
 
     def get(self, call_id: str) -> Call | None:
@@ -63,6 +64,23 @@ class CallTracker:
         self._linked[linkedid] = incident_id
         while len(self._linked) > 10000:
             self._linked.pop(next(iter(self._linked)))
+
+    def is_gateway_leg(self, msg: AmiMessage) -> bool:
+        """A channel the gateway originated (its linkedid was :meth:`link`-ed), e.g. the
+        ``Local/s@linkage-12345-dial`` leg whose ``;2`` side runs ``Queue(12345)``."""
+        linkedid = str(msg.get("Linkedid", ""))
+        return linkedid in self._linked and str(msg.get("Uniqueid", "")) not in self.calls
+
+    def _leg_queued(self, msg: AmiMessage) -> None:
+        """The hand-over's 12345 leg queues for an agent: an event of the incident, not a new call
+        (a real Asterisk run showed it otherwise became a second "110 call" of the incident)."""
+        uid = str(msg.get("Uniqueid", ""))
+        incident = self._linked[str(msg.get("Linkedid", ""))]
+        self._legs[uid] = incident
+        while len(self._legs) > 10000:
+            self._legs.pop(next(iter(self._legs)))
+        self.events.publish("queued", incident, uid, queue=str(msg.get("Queue")),
+                            position=msg.get("Position"), leg="12345")
 
     def by_taker(self, uniqueid: str) -> Call | None:
         call_id = self._by_taker.get(uniqueid)
@@ -85,13 +103,21 @@ class CallTracker:
         if name == "UserEvent" and msg.get("UserEvent") == "LinkageCall":
             self._user_event(msg)
         elif name == "QueueCallerJoin":
+            if self.is_gateway_leg(msg):
+                self._leg_queued(msg)
+                return
             call = self._ensure(msg)
             call.queue = str(msg.get("Queue"))
             self.events.publish("queued", call.incident_id, call.call_id, queue=call.queue,
                                 position=msg.get("Position"))
         elif name == "AgentConnect":
-            call = self.calls.get(str(msg.get("Uniqueid", "")))
-            if call is not None:
+            uid = str(msg.get("Uniqueid", ""))
+            call = self.calls.get(uid)
+            if uid in self._legs:
+                self.events.publish("joined", self._legs[uid], uid, party="12345_agent",
+                                    queue=msg.get("Queue"), member=msg.get("MemberName"),
+                                    hold_s=msg.get("HoldTime"))
+            elif call is not None:
                 call.taker_channel = str(msg.get("DestChannel", ""))
                 call.taker_uniqueid = str(msg.get("DestUniqueid", ""))
                 self._by_taker[call.taker_uniqueid] = call.call_id
@@ -100,6 +126,7 @@ class CallTracker:
                                     hold_s=msg.get("HoldTime"))
         elif name == "Hangup":
             uid = str(msg.get("Uniqueid", ""))
+            self._legs.pop(uid, None)
             call = self.calls.get(uid)
             if call is not None:
                 self.ended(call, cause=msg.get("Cause"), cause_txt=msg.get("Cause-txt"))

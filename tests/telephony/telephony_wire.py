@@ -13,6 +13,11 @@ CAPTURES = next(p for p in (Path(os.environ.get("LINKAGE_SHARED", SHARED)) / "as
                             SHARED / "asterisk", Path("/work/shared/asterisk")) if p.is_dir())
 
 
+# Captures from the dialplans in this repository running on a real Asterisk 22 (docs/asterisk.md,
+# "Verified against Asterisk 22"), kept beside the tests.
+CAPTURES_LOCAL = Path(__file__).resolve().parent / "captures"
+
+
 def capture(name: str) -> bytes:
     return (CAPTURES / name).read_bytes()
 

@@ -37,8 +37,9 @@ class FastAGIProtocol(Protocol):
         self._env_done = False
         self._parser = ReplyParser()
         self._inflight: tuple[str, defer.Deferred[AgiReply]] | None = None
-        self._queue: deque[tuple[str, defer.Deferred[AgiReply]]] = deque()
+        self._queue: deque[tuple[str, defer.Deferred[AgiReply], float | None]] = deque()
         self.deadline: float | None = None  # the factory's sweeper times out env and commands
+        self._timeout_s = factory.command_timeout_s  # of the command in flight
         self._hangup_callbacks: list[Any] = []
 
     # -- connection -----------------------------------------------------------------------------
@@ -168,22 +169,26 @@ class FastAGIProtocol(Protocol):
             d.callback(reply)
 
     # -- commands -------------------------------------------------------------------------------
-    def send_command(self, command: str) -> defer.Deferred[AgiReply]:
-        """Queue ``command`` (one line, no newline); fires with its :class:`AgiReply`."""
+    def send_command(self, command: str, timeout_s: float | None = None) -> defer.Deferred[AgiReply]:
+        """Queue ``command`` (one line, no newline); fires with its :class:`AgiReply`.
+
+        ``timeout_s`` replaces the factory's ``command_timeout_s`` for a command that legitimately
+        runs longer (``RECORD FILE`` lasts up to its own time cap)."""
         if "\n" in command or "\r" in command:
             return defer.fail(ValueError("an AGI command must be a single line"))
         if self.closed:
             return defer.fail(AgiHangup("session closed", command))
         d: defer.Deferred[AgiReply] = defer.Deferred()
         if self._inflight is None:
-            self._write(command, d)
+            self._write(command, d, timeout_s)
         else:
-            self._queue.append((command, d))
+            self._queue.append((command, d, timeout_s))
         return d
 
-    def _write(self, command: str, d: defer.Deferred[AgiReply]) -> None:
+    def _write(self, command: str, d: defer.Deferred[AgiReply], timeout_s: float | None = None) -> None:
         self._inflight = (command, d)
-        self.deadline = self.factory.clock.seconds() + self.factory.command_timeout_s
+        self._timeout_s = timeout_s or self.factory.command_timeout_s
+        self.deadline = self.factory.clock.seconds() + self._timeout_s
         self.transport.write(command.encode("utf-8") + b"\n")
 
     def _complete(self) -> None:
@@ -238,9 +243,9 @@ class FastAGIProtocol(Protocol):
             return
         command = self._inflight[0] if self._inflight else ""
         log(LOG, logging.WARNING, "FastAGI command timed out, closing the session", command=command,
-            timeout_s=self.factory.command_timeout_s, uniqueid=self.env.get("agi_uniqueid"))
+            timeout_s=self._timeout_s, uniqueid=self.env.get("agi_uniqueid"))
         if self._inflight is not None:
             d = self._inflight[1]
             self._inflight = None
-            d.errback(Failure(AgiTimeout(f"no reply within {self.factory.command_timeout_s}s", command)))
+            d.errback(Failure(AgiTimeout(f"no reply within {self._timeout_s}s", command)))
         self.close()

@@ -12,6 +12,7 @@ from gateway.telephony.agi.protocol import FastAGIProtocol
 from gateway.telephony.agi.reply import AgiReply
 
 T = TypeVar("T")
+RECORD_MARGIN_S = 15.0
 
 
 def quote(value: str) -> str:
@@ -39,9 +40,10 @@ class AgiSession:
     def on_hangup(self, callback: Callable[[], Any]) -> None:
         self.protocol.on_hangup(callback)
 
-    def command(self, *parts: str) -> defer.Deferred[AgiReply]:
-        """Send ``parts`` joined by spaces (quote arguments yourself, or use the helpers below)."""
-        return self.protocol.send_command(" ".join(parts))
+    def command(self, *parts: str, timeout_s: float | None = None) -> defer.Deferred[AgiReply]:
+        """Send ``parts`` joined by spaces (quote arguments yourself, or use the helpers below);
+        ``timeout_s`` overrides the server's command timeout for this one command."""
+        return self.protocol.send_command(" ".join(parts), timeout_s)
 
     def blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> defer.Deferred[T]:
         """Run blocking work on the reactor's thread pool, never on the reactor thread."""
@@ -80,4 +82,6 @@ class AgiSession:
             parts.append("BEEP")
         if silence_s:
             parts.append(f"s={silence_s}")
-        return self.command(*parts)
+        # Asterisk answers only when the recording ends: allow its whole cap (plus the beep and
+        # a margin), not the server's usual command timeout, or long descriptions are cut off.
+        return self.command(*parts, timeout_s=timeout_ms / 1000 + RECORD_MARGIN_S)
