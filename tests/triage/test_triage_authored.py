@@ -53,7 +53,7 @@ def test_corpus_is_well_formed(name):
     assert len({r["text"] for r in rows}) == len(rows)
     for r in rows:
         assert set(r) == {"id", "text", "route", "agency", "alt_routes", "alt_agencies", "tags"}, r["id"]
-        assert r["route"] in ROUTES and set(r["alt_routes"]) <= ROUTES, r["id"]
+        assert r["route"] in ROUTES and set(r["alt_routes"]) <= set(ROUTES), r["id"]
         assert (r["agency"] is not None) == (r["route"] == "hotline"), r["id"]
         assert {r["agency"], *r["alt_agencies"]} - {None} <= AGENCIES, r["id"]
 
