@@ -1,8 +1,9 @@
 """Own labelled corpora (written for issue #4, never copied from dev.jsonl) and the floors they hold.
 
 ``corpus/authored.jsonl`` was written before the lexicon was tuned and then used to tune it;
-``corpus/holdout.jsonl`` was written at the same time and kept unread while tuning, so its floor
-is the honest one. Figures are those of ``../shared/eval/score.py``, computed in process.
+``corpus/holdout.jsonl`` was written at the same time and kept unread while tuning; after its one
+blind measurement (docs/triage.md) its errors were read too, so both floors now guard against
+regressions. Figures are those of ``../shared/eval/score.py``, computed in process.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def test_authored_corpus_floor(clf):
 
 
 def test_holdout_corpus_floor(clf):
-    """Never tuned on: the issue's targets, the figures an unseen corpus should reach."""
+    """The issue's targets (blind figure before its errors were read: 1 missed, 84.5 % overall)."""
     f = figures(clf, _rows("holdout.jsonl"))
     assert f["missed"] == 0
     assert f["precision"] >= 97.0
