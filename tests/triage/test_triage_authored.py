@@ -22,6 +22,7 @@ AGENCIES = {"water", "power", "gas", "heating", "housing", "municipal", "urban_m
             "transport", "market", "hrss", "civil_affairs", "culture_tourism", "health", "education",
             "natural_resources", "water_resources", "telecom", "township", "agriculture", "tax"}
 HOLDOUTS = [f"holdout{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10)]
+BLIND = "holdout11.jsonl"  # measured on the final lexicon and never tuned on: keep it unread
 
 
 def _rows(name: str) -> list[dict]:
@@ -48,7 +49,7 @@ def figures(clf: Classifier, rows: list[dict]) -> dict[str, float]:
             "agency": 100.0 * agency_ok / max(1, diverted), "overall": 100.0 * overall / len(rows)}
 
 
-@pytest.mark.parametrize("name", ["authored.jsonl", *HOLDOUTS])
+@pytest.mark.parametrize("name", ["authored.jsonl", *HOLDOUTS, BLIND])
 def test_corpus_is_well_formed(name):
     rows = _rows(name)
     assert len({r["id"] for r in rows}) == len(rows)
@@ -89,3 +90,13 @@ def test_holdout_corpus_floor(clf, name):
     assert f["precision"] >= 97.0
     assert f["agency"] >= 90.0
     assert f["overall"] >= 85.0
+
+
+def test_blind_corpus_floor(clf):
+    """holdout11 as first measured on the final lexicon (short of the issue's targets, see
+    docs/triage.md); a regression floor only — improve it by writing new corpora, not by reading it."""
+    f = figures(clf, _rows(BLIND))
+    assert f["missed"] <= 4
+    assert f["precision"] >= 80.0
+    assert f["agency"] >= 80.0
+    assert f["overall"] >= 70.0
