@@ -49,6 +49,7 @@ class Combo:
     links: tuple[str, ...] = ()
     category: str | None = None
     subcategory: str | None = None
+    urgent: bool = False  # read like TermGroup.urgent when a combo names the agency
 
 
 @dataclass(frozen=True)
