@@ -14,6 +14,7 @@ CHECKERS: list[str] = [
     "gateway.tickets.checks:check_calendar",
     "gateway.transcripts.checks:check_transcripts",
     "gateway.triage.lexicon:check_config",
+    "gateway.triage.safety_net:check_config",
     "gateway.telephony.checks:check",
 ]
 

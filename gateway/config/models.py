@@ -121,6 +121,8 @@ class TranscriptsConfig(_Strict):
 class TriageConfig(_Strict):
     lexicon: str = "lexicon.yaml"
     review_below: float = Field(0.5, ge=0, le=1)
+    danger_corpus: str | None = "triage_corpus"
+    danger_threshold: float = Field(0.9, gt=0, lt=1)
 
 
 class GatewayFile(_Strict):

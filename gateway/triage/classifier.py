@@ -49,9 +49,13 @@ class Classifier:
         self._hshort = lexicon.homophone_factor_short
 
     @classmethod
-    def from_config(cls, config: Any) -> Classifier:
-        """From a loaded :class:`gateway.config.Config` (lexicon path, agencies, threshold)."""
-        return load_classifier(config.lexicon_path, config.agency_codes(), config.gateway.triage.review_below)
+    def from_config(cls, config: Any) -> Any:
+        """From a loaded :class:`gateway.config.Config` (lexicon path, agencies, threshold), with
+        the danger model of ``triage.danger_corpus`` behind it (``safety_net.py``)."""
+        from gateway.triage.safety_net import guard
+
+        clf = load_classifier(config.lexicon_path, config.agency_codes(), config.gateway.triage.review_below)
+        return guard(clf, config)
 
     @property
     def terms(self) -> int:
