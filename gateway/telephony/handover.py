@@ -91,6 +91,7 @@ class HandoverManager:
         self.active: dict[str, Handover] = {}
         self.finished: dict[str, Handover] = {}
         self._by_agent: dict[str, Handover] = {}
+        self._attempts: dict[str, int] = {}  # call id -> hand-overs started for it
         tracker.hangup_listeners.append(self._caller_hung_up)
         self.ticket_errors: list[str] = []
 
@@ -107,7 +108,13 @@ class HandoverManager:
             raise HandoverError(f"incident id {call.incident_id!r} cannot name a room", 422)
         if call.incident_id in self.active:
             raise HandoverError("a hand-over is already running for this incident", 409)
-        ho = Handover(call.incident_id, call, f"{call.call_id}-12345", trigger)
+        attempt = self._attempts[call.call_id] = self._attempts.get(call.call_id, 0) + 1
+        while len(self._attempts) > 10000:
+            self._attempts.pop(next(iter(self._attempts)))
+        # every attempt's 12345 leg has its own ChannelId: late events of an earlier one never
+        # touch a later one
+        agent_id = f"{call.call_id}-12345" + (f"-{attempt}" if attempt > 1 else "")
+        ho = Handover(call.incident_id, call, agent_id, trigger)
         self.active[ho.incident_id] = ho
         self._by_agent[ho.agent_id] = ho
         self.tracker.link(ho.agent_id, ho.incident_id)  # the originated 12345 leg's linkedid
@@ -248,6 +255,7 @@ class HandoverManager:
         ho.state = state
         ho.outcome = why
         self.active.pop(ho.incident_id, None)
+        self._by_agent.pop(ho.agent_id, None)
         self.finished[ho.incident_id] = ho
         while len(self.finished) > 1000:
             self.finished.pop(next(iter(self.finished)))

@@ -132,6 +132,24 @@ def test_originate_failure_is_no_answer_at_once():
     assert mgr.get(INCIDENT).state == "no_answer" and tickets.items[0]["kind"] == "callback"
 
 
+def test_a_second_attempt_has_its_own_12345_leg_and_ignores_the_first_ones_late_events():
+    _client, tr, clock, mgr, _pub, tickets = setup()
+    flow = until_connected(tr)
+    mgr.start(CALLER_UID)
+    feed(tr, event_named(flow, "ConfbridgeJoin", Uniqueid=CALLER_UID))
+    clock.advance(30.1)  # nobody at 12345: the caller stays with the call-taker
+    assert mgr.get(INCIDENT).state == "no_answer"
+    mgr.start(CALLER_UID)  # the call-taker tries again
+    second = tr.named("Originate")[1]
+    assert second["ChannelId"] == f"{AGENT_UID}-2" and second["ActionID"].endswith(f"{AGENT_UID}-2")
+    # the first attempt's leg reports its hang-up late: the second attempt goes on waiting
+    feed(tr, [f"Event: Hangup\r\nPrivilege: call,all\r\nChannel: Local/s@linkage-12345-dial-0000000a;1\r\n"
+              f"Uniqueid: {AGENT_UID}\r\nLinkedid: {AGENT_UID}\r\nCause: 16\r\n\r\n".encode()])
+    assert mgr.get(INCIDENT).state == "waiting" and len(tickets.items) == 1
+    feed(tr, event_named(flow_blocks(f"{AGENT_UID}-2"), "ConfbridgeJoin", Uniqueid=f"{AGENT_UID}-2"))
+    assert mgr.get(INCIDENT).state == "joined"
+
+
 def test_caller_hangs_up_mid_transfer():
     _client, tr, clock, mgr, pub, tickets = setup()
     flow = until_connected(tr)
