@@ -14,6 +14,10 @@ from typing import Any
 _PHONE_RE = re.compile(r"(?<!\d)(\+?\d[\d \-]{5,}\d)(?!\d)")
 _SECRET_KEYS = re.compile(r"(secret|password|passwd|token|authorization)", re.I)
 _registered_secrets: set[str] = set()
+# identifiers the gateway makes itself (from Asterisk's UNIQUEID/LINKEDID, never from caller-ID):
+# kept whole so log lines can be correlated; a phone number never lands in them
+_ID_KEYS = frozenset({"uniqueid", "linkedid", "call_id", "incident_id", "ticket_id", "event_id",
+                      "recording_id", "agent_id", "job_id"})
 
 
 def mask_phone(text: str) -> str:
@@ -44,6 +48,10 @@ def _clean(value: Any, key: str = "") -> Any:
     if key and _SECRET_KEYS.search(key):
         return "***"
     if isinstance(value, str):
+        if key.lower() in _ID_KEYS:
+            for s in _registered_secrets:
+                value = value.replace(s, "***")
+            return value
         return scrub(value)
     if isinstance(value, dict):
         return {k: _clean(v, str(k)) for k, v in value.items()}

@@ -19,3 +19,15 @@ def test_json_log_masks_and_hides_secrets():
     assert "s3cr3t-ami" not in buf.getvalue()
     assert doc["caller"] == "861********78"
     assert doc["secret"] == "***"
+
+
+def test_identifiers_stay_whole_and_numbers_elsewhere_are_masked():
+    buf = io.StringIO()
+    setup_logging("INFO", stream=buf)
+    log(logging.getLogger("t"), logging.INFO, "hand-over", uniqueid="1795439672.9",
+        incident_id="1795439672.9", call_id="1795439672.9-12345-2", caller_id="13812345678",
+        channel="PJSIP/13812345678-0000001")
+    doc = json.loads(buf.getvalue().strip())
+    assert doc["uniqueid"] == doc["incident_id"] == "1795439672.9"
+    assert doc["call_id"] == "1795439672.9-12345-2"
+    assert doc["caller_id"] == "138******78" and "13812345678" not in doc["channel"]
