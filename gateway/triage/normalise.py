@@ -71,14 +71,19 @@ class Normaliser:
         char_map: dict[str, str] | None = None,
     ):
         self._t2s = opencc.OpenCC("t2s")
-        # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着)
+        # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着); the
+        # table is applied only when one of them is present (str.translate is slow on CJK text)
         self._chars = str.maketrans(char_map or {})
+        self._has_mapped = re.compile(f"[{re.escape(''.join(char_map))}]").search if char_map else None
         singles = sorted({f for f in fillers if len(f) == 1})
         multis = sorted({f for f in fillers if len(f) > 1}, key=len, reverse=True)
         alts = [re.escape(m) for m in multis]
         chars = re.escape("".join(singles) + _PUNCT)
         alts.append(rf"[\s{chars}]")
         self._strip = re.compile("|".join(alts))
+        # Without multi-character fillers every removal is of one character, so whitespace can go
+        # first (str.split's whitespace is the pattern's \s) and the rest with a plain class.
+        self._strip_rest = None if multis else re.compile(f"[{chars}]")
         self._fuzzy = (tuple(initials), tuple(finals))
         self._pinyin: dict[int, str] | None = None
 
@@ -103,8 +108,12 @@ class Normaliser:
 
     def text(self, raw: str) -> str:
         """The form every lexicon term and every transcript is matched in."""
-        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
-        return self._strip.sub("", simplified.lower())
+        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        if self._has_mapped is not None and self._has_mapped(simplified):
+            simplified = simplified.translate(self._chars)
+        if self._strip_rest is None:
+            return self._strip.sub("", simplified.lower())
+        return self._strip_rest.sub("", "".join(simplified.lower().split()))
 
     def term(self, raw: str) -> str:
         """A lexicon term in matching form (fillers are kept: they may be part of a term)."""
