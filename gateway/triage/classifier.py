@@ -10,7 +10,6 @@ from gateway.triage.lexicon import (
     Combo,
     Lexicon,
     LexiconError,
-    TermGroup,
     parse_lexicon,
     read_lexicon,
 )
@@ -24,6 +23,20 @@ _RT_ORDER = ("report", "complaint", "suggestion", "consultation", "help")
 _EXTRA = 0.3  # weight of each further term of an agency
 _NA_MIN = 0.75  # not-accepted evidence needed to refuse a matter
 _STRONG = 0.75  # a danger term this heavy (a full term, or its homophone) is a strong signal
+
+
+def _match(fields: tuple) -> Match:
+    """A :class:`Match` from all its fields in order (skips the generated ``__new__``)."""
+    return tuple.__new__(Match, fields)
+
+
+def _by_start(mg: tuple[Match, Any]) -> int:
+    return mg[0][3]
+
+
+def _inner(spans: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The spans that lie inside a longer one."""
+    return {(s, e) for s, e in spans for s2, e2 in spans if s2 <= s and e <= e2 and e2 - s2 > e - s}
 
 
 def _specific(weight: float, length: int) -> float:
@@ -47,6 +60,11 @@ class Classifier:
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
         self._hshort = lexicon.homophone_factor_short
+        # per group, what a hit needs: the group, danger?, target, weight, key, homophone weights
+        hf, hs = self._hfactor, self._hshort
+        self._group_info = [
+            (g, g.kind == "danger", g.target, g.weight, g.key, g.weight * hf, g.weight * hs) for g in lexicon.groups
+        ]
 
     @classmethod
     def from_config(cls, config: Any) -> Classifier:
@@ -65,46 +83,43 @@ class Classifier:
 
     def _matches(self, text: str) -> tuple[list[tuple[Match, Any]], list[Cue], set[str]]:
         found = self._matcher.scan(text, self._norm.pinyin_key(text))
-        targets, parts = found.targets, found.parts
-        # A sound-alike that overlaps an exact term or cue is those characters misheard by us, not
-        # by the recogniser (一燃 in 万一燃气泄漏 is no 易燃; 老是 is no 老师).
-        exact = [(t[0], t[1]) for t in targets if not t[4]] + [(c[0], c[1]) for c in found.cues]
-        if exact and any(t[4] for t in targets):
-            targets = [t for t in targets if not t[4] or not any(s < t[1] and t[0] < e for s, e in exact)]
-        spans = list({(t[0], t[1]) for t in targets})
-        cue_spans = [(c[0], c[1]) for c in found.cues]
-        cues = outside(outside(found.cues, cue_spans), spans + [(p[0], p[1]) for p in parts])
+        targets, parts, cues = found.targets, found.parts, found.cues
+        spans = {(t[0], t[1]) for t in targets}
+        if cues:
+            # a cue inside a longer cue goes (是不是 hides its 不是), and so does one inside a term
+            cues = outside(cues, [(c[0], c[1]) for c in cues] + [*spans] + [(p[0], p[1]) for p in parts])
         scope = self.lexicon.scope
-        groups = self._groups
-        hfactor, hshort = self._hfactor, self._hshort
+        info = self._group_info
         kept: list[tuple[Match, Any]] = []
-        seen: set[tuple[int, int, int]] = set()
         # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
-        for s, e, ref, term, homophone in outside(targets, spans):
+        inner = _inner(spans) if len(spans) > 1 else ()
+        seen: set[tuple[int, int, int]] = set()
+        for s, e, ref, term, homophone in targets:
+            if inner and (s, e) in inner:
+                continue
             ident = (s, e, ref)
             if ident in seen:
                 continue
             seen.add(ident)
-            g: TermGroup = groups[ref]
-            neg = past = hypo = False
-            if g.kind == "danger" and cues:
+            g, danger, target, weight, key, w_long, w_short = info[ref]
+            if homophone:
+                weight = w_long if e - s > 2 else w_short
+            if danger and cues:
                 neg, past, hypo = flags(s, e, cues, scope)
-            weight = g.weight * (hfactor if e - s > 2 else hshort) if homophone else g.weight
-            match = Match(term, g.target, weight, s, e, neg, past, hypo, homophone, text[s:e], g.key)
+                match = _match((term, target, weight, s, e, neg, past, hypo, homophone, text[s:e], key))
+            else:
+                match = _match((term, target, weight, s, e, False, False, False, homophone, text[s:e], key))
             kept.append((match, g))
-        if parts:
-            kept.extend(self._combo_matches(parts, cues, text))
-        kept.sort(key=lambda mg: mg[0].start)
+        if found.combos:
+            kept.extend(self._combo_matches(found.combos, parts, cues, text))
+        kept.sort(key=_by_start)
         return kept, cues, found.requests
 
-    def _combo_matches(self, parts: list[tuple[int, int, int, int, str, bool]], cues: list[Cue],
-                       text: str) -> list[tuple[Match, Combo]]:
+    def _combo_matches(self, masks: dict[int, int], parts: list[tuple[int, int, int, int, str, bool]],
+                       cues: list[Cue], text: str) -> list[tuple[Match, Combo]]:
         # Most texts touch a combo with one part only: find the complete ones first, cheaply.
-        seen: dict[int, int] = {}
-        for h in parts:
-            seen[h[2]] = seen.get(h[2], 0) | (1 << h[3])
         full = self._full_mask
-        complete = {ci for ci, mask in seen.items() if mask == full[ci]}
+        complete = {ci for ci, mask in masks.items() if mask == full[ci]}
         if not complete:
             return []
         by_combo: dict[int, list[list[tuple[int, int, int, int, str, bool]]]] = {
@@ -118,9 +133,9 @@ class Classifier:
             c = self._combos[ci]
             best = None
             for combo in itertools.islice(itertools.product(*slots), 64):
-                lo = min(h[0] for h in combo)
-                hi = max(h[1] for h in combo)
-                if hi - lo <= c.window + max(h[1] - h[0] for h in combo) and (
+                lo = min([h[0] for h in combo])
+                hi = max([h[1] for h in combo])
+                if hi - lo <= c.window + max([h[1] - h[0] for h in combo]) and (
                     best is None or hi - lo < best[1] - best[0]
                 ):
                     best = (lo, hi, combo)
@@ -132,8 +147,8 @@ class Classifier:
                 for h in combo:
                     n, p, y = flags(h[0], h[1], cues, self.lexicon.scope)
                     neg, past, hypo = neg or n, past or p, hypo or y
-            term = "+".join(h[4] for h in sorted(combo))
-            homophone = any(h[5] for h in combo)
+            term = "+".join([h[4] for h in sorted(combo)])
+            homophone = any([h[5] for h in combo])
             weight = c.weight * self._hfactor if homophone else c.weight
             match = Match(term, c.target, weight, lo, hi, neg, past, hypo, homophone, text[lo:hi], c.key)
             out.append((match, c))
@@ -144,9 +159,11 @@ class Classifier:
     def classify(self, text: str) -> TriageResult:
         """Route one utterance; the explanation is in ``matched`` and ``reason``."""
         norm = self._norm.text(text)
-        kept, cues, requests = self._matches(norm)
-        matched = [m for m, _ in kept]
-        request_type = self._request_type(requests)
+        return self._decide(norm, *self._matches(norm))
+
+    def _decide(self, norm: str, kept: list[tuple[Match, Any]], cues: list[Cue], requests: set[str]) -> TriageResult:
+        matched = [mg[0] for mg in kept]
+        request_type = self._request_type(requests) if requests else self.lexicon.request_default
 
         danger: dict[str, float] = {}
         danger_max: dict[str, float] = {}
@@ -154,67 +171,79 @@ class Classifier:
         links: set[str] = set()
         na = 0.0
         na_best: tuple[Match, Any] | None = None
-        agencies: dict[str, float] = {}
         first_seen: dict[str, int] = {}
         agency_best: dict[str, tuple[Match, Any]] = {}
         named: dict[str, float] = {}
         agency_terms: dict[str, list[float]] = {}
         counted: set[tuple[str, str]] = set()
-        for m, g in kept:
-            if (m.key, m.term) in counted:
+        for mg in kept:
+            m, g = mg
+            said = (m.key, m.term)
+            if said in counted:
                 continue  # the same term said twice counts once
-            counted.add((m.key, m.term))
-            if g.kind == "danger":
-                if not m.active:
+            counted.add(said)
+            kind, target, weight = g.kind, m.target, m.weight
+            if kind == "danger":
+                if m.negated or m.past or m.hypothetical:
                     continue
-                danger[m.target] = danger.get(m.target, 0.0) + m.weight
-                if m.weight > danger_max.get(m.target, 0.0):
-                    danger_max[m.target] = m.weight
-                    danger_best[m.target] = (m, g)
-                links.update(g.links)
-            elif g.kind == "not_accepted":
-                na += m.weight
-                if na_best is None or m.weight > na_best[0].weight:
-                    na_best = (m, g)
-            elif g.kind == "agency_name":
-                named[m.target] = named.get(m.target, 0.0) + m.weight
+                danger[target] = danger.get(target, 0.0) + weight
+                if weight > danger_max.get(target, 0.0):
+                    danger_max[target] = weight
+                    danger_best[target] = mg
+                if g.links:
+                    links.update(g.links)
+            elif kind == "not_accepted":
+                na += weight
+                if na_best is None or weight > na_best[0].weight:
+                    na_best = mg
+            elif kind == "agency_name":
+                named[target] = named.get(target, 0.0) + weight
             else:
-                agency_terms.setdefault(m.target, []).append(_specific(m.weight, m.end - m.start))
-                first_seen.setdefault(m.target, m.start)
-                best = agency_best.get(m.target)
-                if best is None or m.weight > best[0].weight:
-                    agency_best[m.target] = (m, g)
+                specific = _specific(weight, m.end - m.start)
+                ws = agency_terms.get(target)
+                if ws is None:
+                    agency_terms[target] = [specific]
+                    first_seen[target] = m.start
+                    agency_best[target] = mg
+                else:
+                    ws.append(specific)
+                    if weight > agency_best[target][0].weight:
+                        agency_best[target] = mg
         # An agency's score is its strongest term plus a little for each further one, so that
         # one matter told at length does not outweigh the matter the caller led with.
+        agencies: dict[str, float] = {}
         for code, ws in agency_terms.items():
-            agencies[code] = max(ws) + _EXTRA * (sum(ws) - max(ws))
+            agencies[code] = ws[0] if len(ws) == 1 else max(ws) + _EXTRA * (sum(ws) - max(ws))
         # The name a caller gives only helps an agency the matter already points at, or breaks
         # a silence: route by the matter, not by the name (ROUTING.md).
         for code, w in named.items():
             if code in agencies or not agencies:
                 agencies[code] = agencies.get(code, 0.0) + w
                 first_seen.setdefault(code, 10**6)
-        ranked = sorted(agencies, key=lambda a: (-agencies[a], first_seen.get(a, 10**6)))
-        top = agencies[ranked[0]] if ranked else 0.0
-        joint = [a for a in ranked[1:] if agencies[a] >= 0.5]
+        if len(agencies) > 1:
+            ranked = sorted(agencies, key=lambda a: (-agencies[a], first_seen.get(a, 10**6)))
+            top = agencies[ranked[0]]
+            joint = [a for a in ranked[1:] if agencies[a] >= 0.5]
+        else:
+            ranked = list(agencies)
+            top = agencies[ranked[0]] if ranked else 0.0
+            joint = []
 
-        common = {"matched": matched, "normalised": norm, "cues": cues}
         if danger:
-            return self._danger(
-                danger, danger_max, danger_best, links, ranked, top + na, joint, request_type, common
-            )
+            return self._danger(danger, danger_max, danger_best, links, ranked, top + na, request_type,
+                                matched, norm, cues)
         if na >= _NA_MIN and not (request_type == "consultation" and top >= 1.5 * na):
             m, g = na_best  # type: ignore[misc]
             return TriageResult(
                 "not_accepted", None, [], [], "not_accepted", g.subcategory, request_type, "normal",
-                min(1.0, na / (na + top)), False, reason=f"not taken by 12345: {m.surface} ({g.key})",
-                **common,
+                min(1.0, na / (na + top)), False, matched, norm, f"not taken by 12345: {m.surface} ({g.key})",
+                cues,
             )
         if not ranked:
             inactive = [m for m in matched if not m.active]
             why = "only negated, past or hypothetical danger" if inactive else "no lexicon term matched"
             return TriageResult("review", None, [], [], None, None, request_type, "normal", 0.0, False,
-                                reason=why, **common)
+                                matched, norm, why, cues)
         primary = ranked[0]
         second = agencies[ranked[1]] if len(ranked) > 1 else 0.0
         confidence = min(1.0, top) * (top / (top + second + 0.5 * na)) ** 0.5
@@ -224,38 +253,47 @@ class Classifier:
         urgency = "urgent" if g is not None and g.urgent else "normal"
         if confidence < self.review_below:
             return TriageResult("review", None, [primary, *joint], [], category, subcategory, request_type,
-                                urgency, confidence, False,
-                                reason=f"confidence {confidence:.2f} below {self.review_below}", **common)
+                                urgency, confidence, False, matched, norm,
+                                f"confidence {confidence:.2f} below {self.review_below}", cues)
         why = f"agency {primary} by {m.surface} ({g.key})" if m and g else f"agency {primary} named by caller"
         return TriageResult("hotline", primary, joint, [], category, subcategory, request_type, urgency,
-                            confidence, False, reason=why, **common)
+                            confidence, False, matched, norm, why, cues)
 
     def _danger(self, danger: dict[str, float], danger_max: dict[str, float],
                 best: dict[str, tuple[Match, Any]], links: set[str], ranked: list[str], top: float,
-                joint: list[str], request_type: str, common: dict[str, Any]) -> TriageResult:
-        strong = [r for r in danger if danger_max[r] >= _STRONG]
-        if strong:
-            route = min(strong, key=lambda r: self._priority[r])
+                request_type: str, matched: list[Match], norm: str, cues: list[Cue]) -> TriageResult:
+        priority = self._priority
+        if len(danger) == 1:
+            route = next(iter(danger))
+            strong = danger_max[route] >= _STRONG
         else:
-            route = max(danger, key=lambda r: (danger[r], -self._priority[r]))
+            strongs = [r for r in danger if danger_max[r] >= _STRONG]
+            strong = bool(strongs)
+            if strongs:
+                route = min(strongs, key=priority.__getitem__)
+            else:
+                route = max(danger, key=lambda r: (danger[r], -priority[r]))
         m, g = best[route]
         confidence = min(1.0, danger[route])
-        linked = sorted((set(danger) | links) - {route}, key=lambda r: self._priority[r])
+        others = (danger.keys() | links) if links else danger.keys()
+        linked = sorted([r for r in others if r != route], key=priority.__getitem__)
         agencies = [a for a in ranked if a]
         if not strong and top > danger[route]:
             # weak danger words against a clearer hotline or not-accepted matter: a person decides,
             # never 12345 alone
             return TriageResult("review", None, agencies, [route, *linked], route, g.subcategory,
-                                request_type, "urgent", confidence, True,
-                                reason=f"weak danger signal {m.surface} ({g.key}) beside a hotline matter",
-                                **common)
+                                request_type, "urgent", confidence, True, matched, norm,
+                                f"weak danger signal {m.surface} ({g.key}) beside a hotline matter", cues)
         return TriageResult(route, None, agencies, linked, route, g.subcategory, "help", "immediate",
-                            confidence, True, reason=f"present danger: {m.surface} ({g.key})", **common)
+                            confidence, True, matched, norm, f"present danger: {m.surface} ({g.key})", cues)
 
     def _request_type(self, requests: set[str]) -> str:
         if not requests:
             return self.lexicon.request_default
-        return next(rt for rt in _RT_ORDER if rt in requests)
+        for rt in _RT_ORDER:
+            if rt in requests:
+                return rt
+        raise AssertionError(f"unknown request types {requests}")
 
 
 def load_classifier(

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from gateway.triage.lexicon import Lexicon
 
-# Payload kinds stored in the automata.
+# Payload kinds stored per key while building.
 GROUP, COMBO, SCOPE, REQUEST = "G", "C", "S", "R"
+
+# Hits in the order a classic Aho-Corasick scan reports them: by end, the longest first. Later
+# steps keep the first of equal candidates, so this order is part of the result.
+_SCAN_ORDER = itemgetter(2, 1)
 
 
 class Scan(NamedTuple):
@@ -20,6 +25,7 @@ class Scan(NamedTuple):
     parts: list[tuple[int, int, int, int, str, bool]]  # start, end, combo, part, term, homophone
     cues: list[tuple[int, int, str]]  # start, end, scope cue name
     requests: set[str]  # request types cued
+    combos: dict[int, int]  # combo index → bit mask of the parts seen
 
 
 class Matcher:
@@ -56,61 +62,87 @@ class Matcher:
         for rt, cues in lexicon.request_types.items():
             for term in cues:
                 add(term, (REQUEST, rt, 0), False)
-        self._exact = self._build(exact)
-        self._sound = self._build(sound)
-        self._exact_ready = self._exact.kind == ahocorasick.AHOCORASICK
-        self._sound_ready = self._sound.kind == ahocorasick.AHOCORASICK
+        self._exact, self._exact_payloads = self._build(exact)
+        self._sound, self._sound_payloads = self._build(sound)
         self.size = len(exact)
 
     @staticmethod
-    def _build(words: dict[str, list[tuple[str, int | str, int, str]]]) -> ahocorasick.Automaton:
-        """Each key stores its length and its payloads split by kind, so a scan never branches."""
-        auto = ahocorasick.Automaton()
-        for key, payloads in words.items():
-            groups = tuple((ref, term) for kind, ref, _, term in payloads if kind is GROUP)
-            parts = tuple((ref, part, term) for kind, ref, part, term in payloads if kind is COMBO)
-            cues = tuple(ref for kind, ref, _, _ in payloads if kind is SCOPE)
-            reqs = tuple(ref for kind, ref, _, _ in payloads if kind is REQUEST)
-            auto.add_word(key, (len(key), groups, parts, cues, reqs))
-        if len(auto):
-            auto.make_automaton()
-        return auto
-
-    def _anchored(self, surface: str, term: str) -> bool:
-        """A sound-alike counts only if it shares a content character with the term.
-
-        A recogniser rarely gets every character of a word wrong (路等 keeps 路 of 路灯), while
-        chance homophones of short words (大家 ~ 打架) usually share none.
-        """
-        return any(a == b and a not in self._light for a, b in zip(surface, term, strict=True))
+    def _build(
+        words: dict[str, list[tuple[str, int | str, int, str]]],
+    ) -> tuple[ahocorasick_rs.AhoCorasick | None, list[tuple[tuple, tuple, tuple, tuple]]]:
+        """The automaton and, by pattern index, its payloads split by kind (no branching per hit)."""
+        payloads = []
+        for payload in words.values():
+            groups = tuple((ref, term) for kind, ref, _, term in payload if kind is GROUP)
+            parts = tuple((ref, part, term, 1 << part) for kind, ref, part, term in payload if kind is COMBO)
+            cues = tuple(ref for kind, ref, _, _ in payload if kind is SCOPE)
+            reqs = tuple(ref for kind, ref, _, _ in payload if kind is REQUEST)
+            payloads.append((groups, parts, cues, reqs))
+        if not words:
+            return None, payloads
+        return ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard), payloads
 
     def scan(self, text: str, key: str) -> Scan:
-        """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length)."""
+        """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length).
+
+        A sound-alike counts only if it keeps a content character of the term in place: a
+        recogniser rarely gets every character of a word wrong (路等 keeps 路 of 路灯), while chance
+        homophones of short words (大家 ~ 打架) usually share none. A sound-alike term that
+        overlaps an exact term or cue is those characters misheard by us, not by the recogniser
+        (一燃 in 万一燃气泄漏 is no 易燃; 老是 is no 老师); combo parts are not held to that.
+        """
         targets: list[tuple[int, int, int, str, bool]] = []
         parts: list[tuple[int, int, int, int, str, bool]] = []
         cues: list[tuple[int, int, str]] = []
         requests: set[str] = set()
-        if self._exact_ready:
-            for end, (n, groups, combo_parts, cue_names, reqs) in self._exact.iter(text):
-                e = end + 1
-                s = e - n
+        combos: dict[int, int] = {}
+        if self._exact is not None:
+            hits = self._exact.find_matches_as_indexes(text, overlapping=True)
+            if len(hits) > 1:
+                hits.sort(key=_SCAN_ORDER)
+            payloads = self._exact_payloads
+            for i, s, e in hits:
+                groups, combo_parts, cue_names, reqs = payloads[i]
                 for ref, term in groups:
                     targets.append((s, e, ref, term, False))
-                for ref, part, term in combo_parts:
+                for ref, part, term, bit in combo_parts:
                     parts.append((s, e, ref, part, term, False))
+                    combos[ref] = combos.get(ref, 0) | bit
                 for name in cue_names:
                     cues.append((s, e, name))
                 if reqs:
                     requests.update(reqs)
-        if self._sound_ready:
-            for end, (n, groups, combo_parts, _, _) in self._sound.iter(key):
-                e = end + 1
-                s = e - n
+        if self._sound is not None:
+            hits = self._sound.find_matches_as_indexes(key, overlapping=True)
+            if len(hits) > 1:
+                hits.sort(key=_SCAN_ORDER)
+            payloads = self._sound_payloads
+            light = self._light
+            exact_spans: list[tuple[int, int]] | None = None
+            for i, s, e in hits:
+                groups, combo_parts, _, _ = payloads[i]
                 surface = text[s:e]
                 for ref, term in groups:
-                    if term != surface and self._anchored(surface, term):
+                    if term == surface:
+                        continue
+                    for a, b in zip(surface, term, strict=True):
+                        if a == b and a not in light:
+                            break
+                    else:
+                        continue  # not anchored
+                    if exact_spans is None:
+                        exact_spans = [(t[0], t[1]) for t in targets] + [(c[0], c[1]) for c in cues]
+                    for s2, e2 in exact_spans:
+                        if s2 < e and s < e2:
+                            break
+                    else:
                         targets.append((s, e, ref, term, True))
-                for ref, part, term in combo_parts:
-                    if term != surface and self._anchored(surface, term):
-                        parts.append((s, e, ref, part, term, True))
-        return Scan(targets, parts, cues, requests)
+                for ref, part, term, bit in combo_parts:
+                    if term == surface:
+                        continue
+                    for a, b in zip(surface, term, strict=True):
+                        if a == b and a not in light:
+                            parts.append((s, e, ref, part, term, True))
+                            combos[ref] = combos.get(ref, 0) | bit
+                            break
+        return Scan(targets, parts, cues, requests, combos)
