@@ -13,7 +13,7 @@ from gateway.triage.lexicon import (
     parse_lexicon,
     read_lexicon,
 )
-from gateway.triage.matcher import Matcher
+from gateway.triage.matcher import Matcher, Part
 from gateway.triage.normalise import Normaliser
 from gateway.triage.result import Match, TriageResult
 from gateway.triage.scope import Cue, flags, outside
@@ -25,9 +25,7 @@ _NA_MIN = 0.75  # not-accepted evidence needed to refuse a matter
 _STRONG = 0.75  # a danger term this heavy (a full term, or its homophone) is a strong signal
 
 
-def _match(fields: tuple) -> Match:
-    """A :class:`Match` from all its fields in order (skips the generated ``__new__``)."""
-    return tuple.__new__(Match, fields)
+_new = tuple.__new__  # _new(Match, fields): a Match without the generated Python __new__
 
 
 def _by_start(mg: tuple[Match, Any]) -> int:
@@ -36,7 +34,14 @@ def _by_start(mg: tuple[Match, Any]) -> int:
 
 def _inner(spans: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """The spans that lie inside a longer one."""
-    return {(s, e) for s, e in spans for s2, e2 in spans if s2 <= s and e <= e2 and e2 - s2 > e - s}
+    out = set()
+    for span in spans:
+        s, e = span
+        for s2, e2 in spans:
+            if s2 <= s and e <= e2 and e2 - s2 > e - s:
+                out.add(span)
+                break
+    return out
 
 
 def _specific(weight: float, length: int) -> float:
@@ -56,7 +61,6 @@ class Classifier:
         self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
         self._groups = lexicon.groups
         self._combos = lexicon.combos
-        self._full_mask = [(1 << len(c.parts)) - 1 for c in lexicon.combos]
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
         self._hshort = lexicon.homophone_factor_short
@@ -83,17 +87,18 @@ class Classifier:
 
     def _matches(self, text: str) -> tuple[list[tuple[Match, Any]], list[Cue], set[str]]:
         found = self._matcher.scan(text, self._norm.pinyin_key(text))
-        targets, parts, cues = found.targets, found.parts, found.cues
+        targets, cues = found.targets, found.cues
         spans = {(t[0], t[1]) for t in targets}
         if cues:
             # a cue inside a longer cue goes (是不是 hides its 不是), and so does one inside a term
-            cues = outside(cues, [(c[0], c[1]) for c in cues] + [*spans] + [(p[0], p[1]) for p in parts])
+            cues = outside(cues, {(c[0], c[1]) for c in cues} | spans | set(found.part_spans))
+        # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
+        inner = _inner(spans) if len(spans) > 1 else None
         scope = self.lexicon.scope
         info = self._group_info
         kept: list[tuple[Match, Any]] = []
-        # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
-        inner = _inner(spans) if len(spans) > 1 else ()
         seen: set[tuple[int, int, int]] = set()
+        unordered = False
         for s, e, ref, term, homophone in targets:
             if inner and (s, e) in inner:
                 continue
@@ -104,41 +109,44 @@ class Classifier:
             g, danger, target, weight, key, w_long, w_short = info[ref]
             if homophone:
                 weight = w_long if e - s > 2 else w_short
+                unordered = True
             if danger and cues:
                 neg, past, hypo = flags(s, e, cues, scope)
-                match = _match((term, target, weight, s, e, neg, past, hypo, homophone, text[s:e], key))
+                match = _new(Match, (term, target, weight, s, e, neg, past, hypo, homophone, text[s:e], key))
             else:
-                match = _match((term, target, weight, s, e, False, False, False, homophone, text[s:e], key))
+                match = _new(Match, (term, target, weight, s, e, False, False, False, homophone, text[s:e], key))
             kept.append((match, g))
         if found.combos:
-            kept.extend(self._combo_matches(found.combos, parts, cues, text))
-        kept.sort(key=_by_start)
+            kept.extend(self._combo_matches(found.combos, cues, text))
+            unordered = True
+        # Exact terms that are not inside another come by end and so by start; the rest is sorted.
+        if unordered:
+            kept.sort(key=_by_start)
         return kept, cues, found.requests
 
-    def _combo_matches(self, masks: dict[int, int], parts: list[tuple[int, int, int, int, str, bool]],
-                       cues: list[Cue], text: str) -> list[tuple[Match, Combo]]:
-        # Most texts touch a combo with one part only: find the complete ones first, cheaply.
-        full = self._full_mask
-        complete = {ci for ci, mask in masks.items() if mask == full[ci]}
-        if not complete:
-            return []
-        by_combo: dict[int, list[list[tuple[int, int, int, int, str, bool]]]] = {
-            ci: [[] for _ in self._combos[ci].parts] for ci in complete
-        }
-        for h in parts:
-            if h[2] in complete:
-                by_combo[h[2]][h[3]].append(h)
+    def _combo_matches(self, combos: dict[int, list[Part]], cues: list[Cue],
+                       text: str) -> list[tuple[Match, Combo]]:
         out = []
-        for ci, slots in by_combo.items():
+        for ci, hits in combos.items():
             c = self._combos[ci]
+            slots: list[list[Part]] = [[] for _ in c.parts]
+            for h in hits:
+                slots[h[3]].append(h)
+            # the tightest of the first 64 ways to take one hit per part, if within the window
             best = None
+            width = 0
             for combo in itertools.islice(itertools.product(*slots), 64):
-                lo = min([h[0] for h in combo])
-                hi = max([h[1] for h in combo])
-                if hi - lo <= c.window + max([h[1] - h[0] for h in combo]) and (
-                    best is None or hi - lo < best[1] - best[0]
-                ):
-                    best = (lo, hi, combo)
+                lo, hi = combo[0][0], combo[0][1]
+                longest = hi - lo
+                for h in combo:
+                    if h[0] < lo:
+                        lo = h[0]
+                    if h[1] > hi:
+                        hi = h[1]
+                    if h[1] - h[0] > longest:
+                        longest = h[1] - h[0]
+                if hi - lo <= c.window + longest and (best is None or hi - lo < width):
+                    best, width = (lo, hi, combo), hi - lo
             if best is None:
                 continue
             lo, hi, combo = best
@@ -150,7 +158,7 @@ class Classifier:
             term = "+".join([h[4] for h in sorted(combo)])
             homophone = any([h[5] for h in combo])
             weight = c.weight * self._hfactor if homophone else c.weight
-            match = Match(term, c.target, weight, lo, hi, neg, past, hypo, homophone, text[lo:hi], c.key)
+            match = _new(Match, (term, c.target, weight, lo, hi, neg, past, hypo, homophone, text[lo:hi], c.key))
             out.append((match, c))
         return out
 
