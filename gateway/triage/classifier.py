@@ -1,4 +1,9 @@
-"""The triage decision: danger first, then not-accepted matters, then the 12345 agency."""
+"""The triage decision: danger first, then not-accepted matters, then the 12345 agency.
+
+:meth:`Classifier.classify` is the hot path (tens of microseconds per utterance): per-group facts
+are looked up once at construction, and ``Match`` tuples are made without the generated
+``__new__``. Any change here must keep the output byte for byte (see docs/triage.md, Speed).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.lexicon import (
-    Combo,
-    Lexicon,
-    LexiconError,
-    parse_lexicon,
-    read_lexicon,
-)
+from gateway.triage.lexicon import Combo, Lexicon, LexiconError, TermGroup, parse_lexicon, read_lexicon
 from gateway.triage.matcher import Matcher, Part
 from gateway.triage.normalise import Normaliser
 from gateway.triage.result import Match, TriageResult
@@ -23,13 +22,11 @@ _RT_ORDER = ("report", "complaint", "suggestion", "consultation", "help")
 _EXTRA = 0.3  # weight of each further term of an agency
 _NA_MIN = 0.75  # not-accepted evidence needed to refuse a matter
 _STRONG = 0.75  # a danger term this heavy (a full term, or its homophone) is a strong signal
+_UNSEEN = 10**6  # first position of an agency only named by the caller
 
+_Source = tuple[str, tuple[str, ...], "TermGroup | Combo"]  # kind, links, the group or combo of a match
 
 _new = tuple.__new__  # _new(Match, fields): a Match without the generated Python __new__
-
-
-def _by_start(mg: tuple[Match, Any]) -> int:
-    return mg[0][3]
 
 
 def _inner(spans: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -44,9 +41,12 @@ def _inner(spans: set[tuple[int, int]]) -> set[tuple[int, int]]:
     return out
 
 
-def _specific(weight: float, length: int) -> float:
+def _specificity(length: int) -> float:
     """Longer phrases are more specific than short words: up to 30% more weight."""
-    return weight * min(1.3, 1.0 + 0.1 * max(0, length - 2))
+    return min(1.3, 1.0 + 0.1 * max(0, length - 2))
+
+
+_SPECIFICITY = [_specificity(n) for n in range(64)]  # by length, looked up in the hot path
 
 
 class Classifier:
@@ -58,16 +58,17 @@ class Classifier:
         self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals,
                                 lexicon.char_map)
         self._norm.prepare()
+        self._key_table = self._norm.key_table()
         self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
-        self._groups = lexicon.groups
         self._combos = lexicon.combos
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
-        self._hshort = lexicon.homophone_factor_short
-        # per group, what a hit needs: the group, danger?, target, weight, key, homophone weights
-        hf, hs = self._hfactor, self._hshort
+        hf, hs = lexicon.homophone_factor, lexicon.homophone_factor_short
+        # per group, what a hit needs: its source, danger?, target, weight, key, homophone weights
         self._group_info = [
-            (g, g.kind == "danger", g.target, g.weight, g.key, g.weight * hf, g.weight * hs) for g in lexicon.groups
+            ((g.kind, g.links, g), g.kind == "danger", g.target, g.weight, g.key, g.weight * hf,
+             g.weight * hs)
+            for g in lexicon.groups
         ]
 
     @classmethod
@@ -85,8 +86,9 @@ class Classifier:
 
     # -- matching ---------------------------------------------------------------------------
 
-    def _matches(self, text: str) -> tuple[list[tuple[Match, Any]], list[Cue], set[str]]:
-        found = self._matcher.scan(text, self._norm.pinyin_key(text))
+    def _matches(self, text: str) -> tuple[list[Match], list[_Source], list[Cue], set[str]]:
+        """Matches in order of start, where each comes from, active scope cues, request types."""
+        found = self._matcher.scan(text, text.translate(self._key_table))
         targets, cues = found.targets, found.cues
         spans = {(t[0], t[1]) for t in targets}
         if cues:
@@ -96,8 +98,10 @@ class Classifier:
         inner = _inner(spans) if len(spans) > 1 else None
         scope = self.lexicon.scope
         info = self._group_info
-        kept: list[tuple[Match, Any]] = []
+        matched: list[Match] = []
+        groups: list[_Source] = []
         seen: set[tuple[int, int, int]] = set()
+        last = 0  # start of the last match; exact terms not inside another come by end, so by start
         unordered = False
         for s, e, ref, term, homophone in targets:
             if inner and (s, e) in inner:
@@ -109,20 +113,28 @@ class Classifier:
             g, danger, target, weight, key, w_long, w_short = info[ref]
             if homophone:
                 weight = w_long if e - s > 2 else w_short
-                unordered = True
             if danger and cues:
                 neg, past, hypo = flags(s, e, cues, scope)
-                match = _new(Match, (term, target, weight, s, e, neg, past, hypo, homophone, text[s:e], key))
             else:
-                match = _new(Match, (term, target, weight, s, e, False, False, False, homophone, text[s:e], key))
-            kept.append((match, g))
+                neg = past = hypo = False
+            fields = (term, target, weight, s, e, neg, past, hypo, homophone, text[s:e], key)
+            matched.append(_new(Match, fields))
+            groups.append(g)
+            if s < last:
+                unordered = True
+            last = s
         if found.combos:
-            kept.extend(self._combo_matches(found.combos, cues, text))
-            unordered = True
-        # Exact terms that are not inside another come by end and so by start; the rest is sorted.
-        if unordered:
-            kept.sort(key=_by_start)
-        return kept, cues, found.requests
+            for match, c in self._combo_matches(found.combos, cues, text):
+                matched.append(match)
+                groups.append((c.kind, c.links, c))
+                if match.start < last:
+                    unordered = True
+                last = match.start
+        if unordered:  # by start, stably: of those starting together, the first found comes first
+            order = sorted(range(len(matched)), key=lambda i: matched[i].start)
+            matched = [matched[i] for i in order]
+            groups = [groups[i] for i in order]
+        return matched, groups, cues, found.requests
 
     def _combo_matches(self, combos: dict[int, list[Part]], cues: list[Cue],
                        text: str) -> list[tuple[Match, Combo]]:
@@ -158,8 +170,8 @@ class Classifier:
             term = "+".join([h[4] for h in sorted(combo)])
             homophone = any([h[5] for h in combo])
             weight = c.weight * self._hfactor if homophone else c.weight
-            match = _new(Match, (term, c.target, weight, lo, hi, neg, past, hypo, homophone, text[lo:hi], c.key))
-            out.append((match, c))
+            fields = (term, c.target, weight, lo, hi, neg, past, hypo, homophone, text[lo:hi], c.key)
+            out.append((_new(Match, fields), c))
         return out
 
     # -- decision ---------------------------------------------------------------------------
@@ -169,9 +181,14 @@ class Classifier:
         norm = self._norm.text(text)
         return self._decide(norm, *self._matches(norm))
 
-    def _decide(self, norm: str, kept: list[tuple[Match, Any]], cues: list[Cue], requests: set[str]) -> TriageResult:
-        matched = [mg[0] for mg in kept]
-        request_type = self._request_type(requests) if requests else self.lexicon.request_default
+    def _decide(self, norm: str, matched: list[Match], groups: list[_Source], cues: list[Cue],
+                requests: set[str]) -> TriageResult:
+        request_type = self.lexicon.request_default
+        if requests:
+            for rt in _RT_ORDER:
+                if rt in requests:
+                    request_type = rt
+                    break
 
         danger: dict[str, float] = {}
         danger_max: dict[str, float] = {}
@@ -184,39 +201,39 @@ class Classifier:
         named: dict[str, float] = {}
         agency_terms: dict[str, list[float]] = {}
         counted: set[tuple[str, str]] = set()
-        for mg in kept:
-            m, g = mg
-            said = (m.key, m.term)
+        for m, (kind, g_links, g) in zip(matched, groups, strict=False):
+            term, target, weight, start, end, negated, past, hypothetical, _, _, key = m
+            said = (key, term)
             if said in counted:
                 continue  # the same term said twice counts once
             counted.add(said)
-            kind, target, weight = g.kind, m.target, m.weight
             if kind == "danger":
-                if m.negated or m.past or m.hypothetical:
+                if negated or past or hypothetical:
                     continue
                 danger[target] = danger.get(target, 0.0) + weight
                 if weight > danger_max.get(target, 0.0):
                     danger_max[target] = weight
-                    danger_best[target] = mg
-                if g.links:
-                    links.update(g.links)
+                    danger_best[target] = (m, g)
+                if g_links:
+                    links.update(g_links)
             elif kind == "not_accepted":
                 na += weight
                 if na_best is None or weight > na_best[0].weight:
-                    na_best = mg
+                    na_best = (m, g)
             elif kind == "agency_name":
                 named[target] = named.get(target, 0.0) + weight
             else:
-                specific = _specific(weight, m.end - m.start)
+                n = end - start
+                specific = weight * (_SPECIFICITY[n] if n < 64 else _specificity(n))
                 ws = agency_terms.get(target)
                 if ws is None:
                     agency_terms[target] = [specific]
-                    first_seen[target] = m.start
-                    agency_best[target] = mg
+                    first_seen[target] = start
+                    agency_best[target] = (m, g)
                 else:
                     ws.append(specific)
                     if weight > agency_best[target][0].weight:
-                        agency_best[target] = mg
+                        agency_best[target] = (m, g)
         # An agency's score is its strongest term plus a little for each further one, so that
         # one matter told at length does not outweigh the matter the caller led with.
         agencies: dict[str, float] = {}
@@ -227,9 +244,9 @@ class Classifier:
         for code, w in named.items():
             if code in agencies or not agencies:
                 agencies[code] = agencies.get(code, 0.0) + w
-                first_seen.setdefault(code, 10**6)
+                first_seen.setdefault(code, _UNSEEN)
         if len(agencies) > 1:
-            ranked = sorted(agencies, key=lambda a: (-agencies[a], first_seen.get(a, 10**6)))
+            ranked = sorted(agencies, key=lambda a: (-agencies[a], first_seen.get(a, _UNSEEN)))
             top = agencies[ranked[0]]
             joint = [a for a in ranked[1:] if agencies[a] >= 0.5]
         else:
@@ -274,6 +291,7 @@ class Classifier:
         if len(danger) == 1:
             route = next(iter(danger))
             strong = danger_max[route] >= _STRONG
+            others: set[str] = links
         else:
             strongs = [r for r in danger if danger_max[r] >= _STRONG]
             strong = bool(strongs)
@@ -281,10 +299,11 @@ class Classifier:
                 route = min(strongs, key=priority.__getitem__)
             else:
                 route = max(danger, key=lambda r: (danger[r], -priority[r]))
+            others = danger.keys() | links
         m, g = best[route]
-        confidence = min(1.0, danger[route])
-        others = (danger.keys() | links) if links else danger.keys()
-        linked = sorted([r for r in others if r != route], key=priority.__getitem__)
+        score = danger[route]
+        confidence = score if score < 1.0 else 1.0  # min(1.0, score)
+        linked = sorted([r for r in others if r != route], key=priority.__getitem__) if others else []
         agencies = [a for a in ranked if a]
         if not strong and top > danger[route]:
             # weak danger words against a clearer hotline or not-accepted matter: a person decides,
@@ -294,14 +313,6 @@ class Classifier:
                                 f"weak danger signal {m.surface} ({g.key}) beside a hotline matter", cues)
         return TriageResult(route, None, agencies, linked, route, g.subcategory, "help", "immediate",
                             confidence, True, matched, norm, f"present danger: {m.surface} ({g.key})", cues)
-
-    def _request_type(self, requests: set[str]) -> str:
-        if not requests:
-            return self.lexicon.request_default
-        for rt in _RT_ORDER:
-            if rt in requests:
-                return rt
-        raise AssertionError(f"unknown request types {requests}")
 
 
 def load_classifier(

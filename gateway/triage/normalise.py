@@ -120,6 +120,11 @@ class Normaliser:
         simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
         return re.sub(rf"[\s{re.escape(_PUNCT)}]", "", simplified.lower())
 
+    def key_table(self) -> dict[int, str]:
+        """The ``str.translate`` table of :meth:`pinyin_key` (for callers that inline it)."""
+        self.prepare()
+        return self._pinyin  # type: ignore[return-value]
+
     def pinyin_key(self, text: str) -> str:
         """One private-use character per CJK character (its syllable); others unchanged."""
         if self._pinyin is None:
