@@ -6,10 +6,16 @@ by :class:`Normaliser`; :meth:`Normaliser.text` and :meth:`Normaliser.pinyin_key
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import subprocess
+import tempfile
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
+import ahocorasick_rs
 import opencc
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
@@ -60,6 +66,61 @@ def build_pinyin_table(
     return table
 
 
+def _dictionary_files(node: object) -> list[str] | None:
+    """The dictionary files an OpenCC config names, or None for a kind not known here."""
+    if isinstance(node, list):
+        files = []
+        for item in node:
+            found = _dictionary_files(item)
+            if found is None:
+                return None
+            files += found
+        return files
+    if not isinstance(node, dict):
+        return []
+    if "dict" in node:
+        return _dictionary_files(node["dict"])
+    if node.get("type") == "group":
+        return _dictionary_files(node.get("dicts", []))
+    if node.get("type") in ("ocd2", "text") and isinstance(node.get("file"), str):
+        return [node["file"]]
+    return None
+
+
+@functools.cache
+def opencc_changes(config: str) -> ahocorasick_rs.AhoCorasick | None:
+    """An automaton of every dictionary key that an OpenCC config converts to something else.
+
+    OpenCC converts by matching dictionary keys and writing their first value; text in which no
+    such key occurs comes out as it went in, so the converter (a few microseconds) can be
+    skipped. The keys are read with ``opencc_dict``, which the opencc package ships; if that or
+    the config cannot be read, the answer is None and every text is converted.
+    """
+    try:
+        path = Path(config)
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        files = _dictionary_files([spec.get("normalization", []), spec.get("conversion_chain", [])])
+        tool = Path(opencc.__file__).parent / "clib" / "bin" / "opencc_dict"
+        if not files or not tool.is_file():
+            return None
+        keys: set[str] = set()
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, name in enumerate(files):
+                source = path.parent / name
+                if source.suffix == ".ocd2":
+                    out = Path(tmp) / f"{i}.txt"
+                    subprocess.run([str(tool), "-i", str(source), "-o", str(out), "-f", "ocd2", "-t", "text"],
+                                   check=True, capture_output=True, timeout=30)
+                    source = out
+                for line in source.read_text(encoding="utf-8").splitlines():
+                    key, _, values = line.partition("\t")
+                    if key and values.split(" ")[0] != key:
+                        keys.add(key)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    return ahocorasick_rs.AhoCorasick(sorted(keys)) if keys else None
+
+
 class Normaliser:
     """t2s with OpenCC, NFKC, lower case, whitespace/punctuation/filler removal; pinyin keys."""
 
@@ -71,6 +132,7 @@ class Normaliser:
         char_map: dict[str, str] | None = None,
     ):
         self._t2s = opencc.OpenCC("t2s")
+        self._t2s_changes: ahocorasick_rs.AhoCorasick | None = None  # set by prepare()
         # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着); the
         # table is applied only when one of them is present (str.translate is slow on CJK text)
         self._chars = str.maketrans(char_map or {})
@@ -88,7 +150,10 @@ class Normaliser:
         self._pinyin: dict[int, str] | None = None
 
     def prepare(self) -> None:
-        """Build the pinyin table now (about 40k entries) rather than on first use."""
+        """Build the pinyin table now (about 40k entries) rather than on first use, and learn which
+        texts OpenCC would change (the others skip it)."""
+        if self._t2s_changes is None:
+            self._t2s_changes = opencc_changes(self._t2s.config)
         if self._pinyin is None:
             self._syllables: dict[str, str] = {}
             self._pinyin = build_pinyin_table(*self._fuzzy, syllables=self._syllables)
@@ -108,7 +173,9 @@ class Normaliser:
 
     def text(self, raw: str) -> str:
         """The form every lexicon term and every transcript is matched in."""
-        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw))
+        simplified = unicodedata.normalize("NFKC", raw)
+        if self._t2s_changes is None or self._t2s_changes.find_matches_as_indexes(simplified):
+            simplified = self._t2s.convert(simplified)
         if self._has_mapped is not None and self._has_mapped(simplified):
             simplified = simplified.translate(self._chars)
         if self._strip_rest is None:
