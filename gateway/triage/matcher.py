@@ -16,6 +16,8 @@ _TERM, _PARTS, _ANY = "term", "parts", "any"  # payload shapes, see Matcher._bui
 
 Part = tuple[int, int, int, int, str, bool]  # start, end, combo, part, term, homophone
 
+_new = tuple.__new__  # _new(Scan, fields) skips the generated Python __new__
+
 
 class Scan(NamedTuple):
     """Hits of one text, by kind; positions are ``[start, end)`` in the normalised text.
@@ -41,19 +43,24 @@ class _ComboBits:
     def __init__(self, combos: list[int]):
         self.bit: dict[tuple[int, int], int] = {}
         self.ones = self.guards = 0
-        self.by_guard: list[tuple[int, int]] = []  # guard bit, combo index
+        self.combo_at: dict[int, int] = {}  # bit length of a guard bit → its combo
         pos = 0
         for ci, nparts in enumerate(combos):
             for p in range(nparts):
                 self.bit[ci, p] = 1 << (pos + p)
             self.ones |= 1 << pos
             self.guards |= 1 << (pos + nparts)
-            self.by_guard.append((1 << (pos + nparts), ci))
+            self.combo_at[pos + nparts + 1] = ci
             pos += nparts + 1
 
-    def complete(self, bits: int) -> list[int]:
-        carry = (bits + self.ones) & self.guards
-        return [ci for guard, ci in self.by_guard if carry & guard] if carry else []
+    def complete(self, carry: int) -> list[int]:
+        """The combos of the guard bits set in ``carry``, i.e. ``(bits + ones) & guards``."""
+        out = []
+        while carry:
+            low = carry & -carry
+            out.append(self.combo_at[low.bit_length()])
+            carry ^= low
+        return out
 
 
 class Matcher:
@@ -92,8 +99,14 @@ class Matcher:
             for term in cues:
                 add(term, (REQUEST, rt, 0), False)
         self._exact, self._exact_payloads, self._exact_parts = self._build(exact)
-        self._sound, _, self._sound_payloads = self._build(sound)
-        self._sound_solo = [parts[0] if len(parts) == 1 else None for parts in self._sound_payloads]
+        self._sound, _, sound_terms = self._build(sound)
+        self._sound_solo = [terms[0] if len(terms) == 1 else None for terms in sound_terms]
+        # with each term, where a sound-alike must keep its character to count: content characters
+        light = self._light
+        self._sound_terms = [
+            tuple((*t, tuple((j, ch) for j, ch in enumerate(t[2]) if ch not in light)) for t in terms)
+            for terms in sound_terms
+        ]
         self.size = len(exact)
 
     def _build(
@@ -169,18 +182,18 @@ class Matcher:
         hits = self._sound.find_matches_as_indexes(key, overlapping=True) if self._sound else ()
         if hits:
             solo = self._sound_solo
-            light = self._light
+            sound_terms = self._sound_terms
             exact_spans: list[tuple[int, int]] | None = None
             for i, s, e in hits:
                 surface = text[s:e]
                 one = solo[i]
                 if one is not None and one[2] == surface:
                     continue  # the term itself, found by the exact automaton
-                for ref, part, term, is_part in self._sound_payloads[i]:
+                for ref, part, term, is_part, anchors in sound_terms[i]:
                     if term == surface:
                         continue
-                    for a, b in zip(surface, term, strict=True):
-                        if a == b and a not in light:
+                    for j, ch in anchors:
+                        if surface[j] == ch:
                             break
                     else:
                         continue  # not anchored
@@ -198,9 +211,10 @@ class Matcher:
         part_spans: list[tuple[int, int]] = []
         if cues and (exact_parts or sound_parts):
             part_spans = [(h[1], h[2]) for h in exact_parts] + [(p[0], p[1]) for p in sound_parts]
-        complete = self._combo_bits.complete(bits) if bits else ()
-        if not complete:
-            return Scan(targets, cues, requests, part_spans, {})
+        carry = (bits + self._combo_bits.ones) & self._combo_bits.guards if bits else 0
+        if not carry:
+            return _new(Scan, (targets, cues, requests, part_spans, {}))
+        complete = self._combo_bits.complete(carry)
         parts = [(s, e, ref, part, term, False) for i, s, e in exact_parts
                  for ref, part, term, is_part in self._exact_parts[i] if is_part] + sound_parts
         # Complete combos in the order of a set of their indices filled in order of first hit, as
@@ -210,4 +224,4 @@ class Matcher:
         for h in parts:
             if h[2] in combos:
                 combos[h[2]].append(h)
-        return Scan(targets, cues, requests, part_spans, combos)
+        return _new(Scan, (targets, cues, requests, part_spans, combos))
