@@ -24,7 +24,8 @@ _NA_MIN = 0.75  # not-accepted evidence needed to refuse a matter
 _STRONG = 0.75  # a danger term this heavy (a full term, or its homophone) is a strong signal
 _UNSEEN = 10**6  # first position of an agency only named by the caller
 
-_Source = tuple[str, tuple[str, ...], "TermGroup | Combo"]  # kind, links, the group or combo of a match
+# a match with the kind and links of its group or combo, and the group or combo
+_Source = tuple[Match, str, tuple[str, ...], "TermGroup | Combo"]
 
 _new = tuple.__new__  # _new(Match, fields): a Match without the generated Python __new__
 
@@ -64,10 +65,9 @@ class Classifier:
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
         hf, hs = lexicon.homophone_factor, lexicon.homophone_factor_short
-        # per group, what a hit needs: its source, danger?, target, weight, key, homophone weights
+        # per group, what a hit needs: kind, links, danger?, target, weight, key, homophone weights
         self._group_info = [
-            ((g.kind, g.links, g), g.kind == "danger", g.target, g.weight, g.key, g.weight * hf,
-             g.weight * hs)
+            (g, g.kind, g.links, g.kind == "danger", g.target, g.weight, g.key, g.weight * hf, g.weight * hs)
             for g in lexicon.groups
         ]
 
@@ -90,16 +90,21 @@ class Classifier:
         """Matches in order of start, where each comes from, active scope cues, request types."""
         found = self._matcher.scan(text, text.translate(self._key_table))
         targets, cues = found.targets, found.cues
-        spans = {(t[0], t[1]) for t in targets}
+        spans = set()
+        for t in targets:
+            spans.add((t[0], t[1]))
         if cues:
             # a cue inside a longer cue goes (是不是 hides its 不是), and so does one inside a term
-            cues = outside(cues, {(c[0], c[1]) for c in cues} | spans | set(found.part_spans))
+            around = spans.union(found.part_spans)
+            for c in cues:
+                around.add((c[0], c[1]))
+            cues = outside(cues, around)
         # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
         inner = _inner(spans) if len(spans) > 1 else None
         scope = self.lexicon.scope
         info = self._group_info
         matched: list[Match] = []
-        groups: list[_Source] = []
+        sources: list[_Source] = []
         seen: set[tuple[int, int, int]] = set()
         last = 0  # start of the last match; exact terms not inside another come by end, so by start
         unordered = False
@@ -110,31 +115,31 @@ class Classifier:
             if ident in seen:
                 continue
             seen.add(ident)
-            g, danger, target, weight, key, w_long, w_short = info[ref]
+            g, kind, links, danger, target, weight, key, w_long, w_short = info[ref]
             if homophone:
                 weight = w_long if e - s > 2 else w_short
             if danger and cues:
                 neg, past, hypo = flags(s, e, cues, scope)
             else:
                 neg = past = hypo = False
-            fields = (term, target, weight, s, e, neg, past, hypo, homophone, text[s:e], key)
-            matched.append(_new(Match, fields))
-            groups.append(g)
+            match = _new(Match, (term, target, weight, s, e, neg, past, hypo, homophone, text[s:e], key))
+            matched.append(match)
+            sources.append((match, kind, links, g))
             if s < last:
                 unordered = True
             last = s
         if found.combos:
             for match, c in self._combo_matches(found.combos, cues, text):
                 matched.append(match)
-                groups.append((c.kind, c.links, c))
+                sources.append((match, c.kind, c.links, c))
                 if match.start < last:
                     unordered = True
                 last = match.start
         if unordered:  # by start, stably: of those starting together, the first found comes first
             order = sorted(range(len(matched)), key=lambda i: matched[i].start)
             matched = [matched[i] for i in order]
-            groups = [groups[i] for i in order]
-        return matched, groups, cues, found.requests
+            sources = [sources[i] for i in order]
+        return matched, sources, cues, found.requests
 
     def _combo_matches(self, combos: dict[int, list[Part]], cues: list[Cue],
                        text: str) -> list[tuple[Match, Combo]]:
@@ -181,7 +186,7 @@ class Classifier:
         norm = self._norm.text(text)
         return self._decide(norm, *self._matches(norm))
 
-    def _decide(self, norm: str, matched: list[Match], groups: list[_Source], cues: list[Cue],
+    def _decide(self, norm: str, matched: list[Match], sources: list[_Source], cues: list[Cue],
                 requests: set[str]) -> TriageResult:
         request_type = self.lexicon.request_default
         if requests:
@@ -201,7 +206,7 @@ class Classifier:
         named: dict[str, float] = {}
         agency_terms: dict[str, list[float]] = {}
         counted: set[tuple[str, str]] = set()
-        for m, (kind, g_links, g) in zip(matched, groups, strict=False):
+        for m, kind, g_links, g in sources:
             term, target, weight, start, end, negated, past, hypothetical, _, _, key = m
             said = (key, term)
             if said in counted:
@@ -238,7 +243,11 @@ class Classifier:
         # one matter told at length does not outweigh the matter the caller led with.
         agencies: dict[str, float] = {}
         for code, ws in agency_terms.items():
-            agencies[code] = ws[0] if len(ws) == 1 else max(ws) + _EXTRA * (sum(ws) - max(ws))
+            if len(ws) == 1:
+                agencies[code] = ws[0]
+            else:
+                strongest = max(ws)
+                agencies[code] = strongest + _EXTRA * (sum(ws) - strongest)
         # The name a caller gives only helps an agency the matter already points at, or breaks
         # a silence: route by the matter, not by the name (ROUTING.md).
         for code, w in named.items():
@@ -271,7 +280,7 @@ class Classifier:
                                 matched, norm, why, cues)
         primary = ranked[0]
         second = agencies[ranked[1]] if len(ranked) > 1 else 0.0
-        confidence = min(1.0, top) * (top / (top + second + 0.5 * na)) ** 0.5
+        confidence = (top if top < 1.0 else 1.0) * (top / (top + second + 0.5 * na)) ** 0.5  # min(1, top)·…
         m, g = agency_best.get(primary) or (None, None)
         category = g.category if g else None
         subcategory = g.subcategory if g else None

@@ -209,8 +209,11 @@ class Matcher:
                     else:
                         targets.append((s, e, ref, term, True))
         part_spans: list[tuple[int, int]] = []
-        if cues and (exact_parts or sound_parts):
-            part_spans = [(h[1], h[2]) for h in exact_parts] + [(p[0], p[1]) for p in sound_parts]
+        if cues:
+            for h in exact_parts:
+                part_spans.append((h[1], h[2]))
+            for p in sound_parts:
+                part_spans.append((p[0], p[1]))
         carry = (bits + self._combo_bits.ones) & self._combo_bits.guards if bits else 0
         if not carry:
             return _new(Scan, (targets, cues, requests, part_spans, {}))
