@@ -59,7 +59,7 @@ class Classifier:
         self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals,
                                 lexicon.char_map)
         self._norm.prepare()
-        self._key_table = self._norm.key_table()
+        self._beyond_key_list, self._key_list, self._key_dict = self._norm.key_tables()
         self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
         self._combos = lexicon.combos
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
@@ -88,7 +88,8 @@ class Classifier:
 
     def _matches(self, text: str) -> tuple[list[Match], list[_Source], list[Cue], set[str]]:
         """Matches in order of start, where each comes from, active scope cues, request types."""
-        found = self._matcher.scan(text, text.translate(self._key_table))
+        key = text.translate(self._key_dict if self._beyond_key_list(text) else self._key_list)  # pinyin_key
+        found = self._matcher.scan(text, key)
         targets, cues = found.targets, found.cues
         spans = set()
         for t in targets:
