@@ -92,8 +92,13 @@ class Classifier:
         found = self._matcher.scan(text, key)
         targets, cues = found.targets, found.cues
         spans = set()
+        nested = False  # True unless each target starts where the one before it ended, or later
+        end = 0
         for t in targets:
             spans.add((t[0], t[1]))
+            if t[0] < end:
+                nested = True
+            end = t[1]
         if cues:
             # a cue inside a longer cue goes (是不是 hides its 不是), and so does one inside a term
             around = spans.union(found.part_spans)
@@ -101,7 +106,7 @@ class Classifier:
                 around.add((c[0], c[1]))
             cues = outside(cues, around)
         # A term inside a longer term is the longer term's business (电梯 inside 电梯困人).
-        inner = _inner(spans) if len(spans) > 1 else None
+        inner = _inner(spans) if nested and len(spans) > 1 else None
         scope = self.lexicon.scope
         info = self._group_info
         matched: list[Match] = []
