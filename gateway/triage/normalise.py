@@ -89,8 +89,8 @@ def _dictionary_files(node: object) -> list[str] | None:
 
 
 @functools.cache
-def opencc_changes(config: str) -> ahocorasick_rs.AhoCorasick | None:
-    """An automaton of every dictionary key that an OpenCC config converts to something else.
+def opencc_changes(config: str) -> frozenset[str] | None:
+    """Every dictionary key that an OpenCC config converts to something else.
 
     OpenCC converts by matching dictionary keys and writing their first value; text in which no
     such key occurs comes out as it went in, so the converter (a few microseconds) can be
@@ -119,7 +119,7 @@ def opencc_changes(config: str) -> ahocorasick_rs.AhoCorasick | None:
                         keys.add(key)
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
-    return ahocorasick_rs.AhoCorasick(sorted(keys)) if keys else None
+    return frozenset(keys) if keys else None
 
 
 class Normaliser:
@@ -133,7 +133,9 @@ class Normaliser:
         char_map: dict[str, str] | None = None,
     ):
         self._t2s = opencc.OpenCC("t2s")
-        self._t2s_changes: ahocorasick_rs.AhoCorasick | None = None  # set by prepare()
+        # what OpenCC or char_map would change (set by prepare(); till then every text is converted)
+        self._changes: ahocorasick_rs.AhoCorasick | None = None
+        self._char_map = dict(char_map or {})
         # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着); the
         # table is applied only when one of them is present (str.translate is slow on CJK text)
         self._chars = str.maketrans(char_map or {})
@@ -154,8 +156,10 @@ class Normaliser:
     def prepare(self) -> None:
         """Build the pinyin table now (about 40k entries) rather than on first use, and learn which
         texts OpenCC would change (the others skip it)."""
-        if self._t2s_changes is None:
-            self._t2s_changes = opencc_changes(self._t2s.config)
+        if self._changes is None:
+            keys = opencc_changes(self._t2s.config)
+            if keys is not None:
+                self._changes = ahocorasick_rs.AhoCorasick(sorted(keys | set(self._char_map)))
         if self._pinyin is None:
             self._syllables: dict[str, str] = {}
             self._pinyin = build_pinyin_table(*self._fuzzy, syllables=self._syllables)
@@ -181,10 +185,11 @@ class Normaliser:
     def text(self, raw: str) -> str:
         """The form every lexicon term and every transcript is matched in."""
         simplified = unicodedata.normalize("NFKC", raw)
-        if self._t2s_changes is None or self._t2s_changes.find_matches_as_indexes(simplified):
+        # text with no key OpenCC changes and no char_map character goes through both unchanged
+        if self._changes is None or self._changes.find_matches_as_indexes(simplified):
             simplified = self._t2s.convert(simplified)
-        if self._has_mapped is not None and self._has_mapped(simplified):
-            simplified = simplified.translate(self._chars)
+            if self._has_mapped is not None and self._has_mapped(simplified):
+                simplified = simplified.translate(self._chars)
         if self._strip_rest is None:
             return self._strip.sub("", simplified.lower())
         return self._strip_rest.sub("", "".join(simplified.lower().split()))

@@ -44,8 +44,9 @@ def plain_text(n: Normaliser, raw: str, fillers: list[str]) -> str:
 
 def test_opencc_is_skipped_only_where_it_changes_nothing():
     t2s = opencc.OpenCC("t2s")
-    changes = opencc_changes(t2s.config)
-    assert changes is not None, "opencc_dict (shipped with opencc) could not be read"
+    keys = opencc_changes(t2s.config)
+    assert keys is not None, "opencc_dict (shipped with opencc) could not be read"
+    changes = ahocorasick_rs.AhoCorasick(sorted(keys))
     for text in corpus():
         if not changes.find_matches_as_indexes(text):
             assert t2s.convert(text) == text, text
