@@ -220,6 +220,9 @@ class Matcher:
         complete = self._combo_bits.complete(carry)
         parts = [(s, e, ref, part, term, False) for i, s, e in exact_parts
                  for ref, part, term, is_part in self._exact_parts[i] if is_part] + sound_parts
+        if len(complete) == 1:
+            ci = complete[0]
+            return _new(Scan, (targets, cues, requests, part_spans, {ci: [h for h in parts if h[2] == ci]}))
         # Complete combos in the order of a set of their indices filled in order of first hit, as
         # before this was optimised (the order decides between matches that start together).
         firsts = dict.fromkeys(h[2] for h in parts if h[2] in complete)
