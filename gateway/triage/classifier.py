@@ -319,7 +319,7 @@ class Classifier:
         score = danger[route]
         confidence = score if score < 1.0 else 1.0  # min(1.0, score)
         linked = sorted([r for r in others if r != route], key=priority.__getitem__) if others else []
-        agencies = [a for a in ranked if a]
+        agencies = list(ranked)  # agency codes are never empty (lexicon.check_agency)
         if not strong and top > danger[route]:
             # weak danger words against a clearer hotline or not-accepted matter: a person decides,
             # never 12345 alone
