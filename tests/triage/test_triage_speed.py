@@ -87,3 +87,12 @@ def test_combo_bits_find_exactly_the_complete_combos():
                 complete.append(ci)
         carry = (mask + bits.ones) & bits.guards
         assert bits.complete(carry) == complete
+
+
+def test_unreadable_opencc_config_means_converting_every_text(tmp_path):
+    assert opencc_changes(str(tmp_path / "missing.json")) is None
+    bad = tmp_path / "t2s.json"
+    bad.write_text('{"conversion_chain": [{"dict": {"type": "mystery"}}]}', encoding="utf-8")
+    assert opencc_changes(str(bad)) is None
+    n = Normaliser(["嗯"])
+    assert n.text("樓道燈壞了") == "楼道灯坏了"  # not prepared: OpenCC for every text
