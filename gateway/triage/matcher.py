@@ -5,21 +5,62 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from gateway.triage.lexicon import Lexicon
 
-# Payload kinds stored in the automata.
+# Payload kinds stored per key while building.
 GROUP, COMBO, SCOPE, REQUEST = "G", "C", "S", "R"
+
+_TERM, _PARTS, _ANY = "term", "parts", "any"  # payload shapes, see Matcher._build
+
+Part = tuple[int, int, int, int, str, bool]  # start, end, combo, part, term, homophone
+
+_new = tuple.__new__  # _new(Scan, fields) skips the generated Python __new__
 
 
 class Scan(NamedTuple):
-    """Hits of one text, by kind; positions are ``[start, end)`` in the normalised text."""
+    """Hits of one text, by kind; positions are ``[start, end)`` in the normalised text.
+
+    Hits come in scan order: by end, and of those ending together the longest first. Later steps
+    keep the first of equal candidates, so this order is part of the result.
+    """
 
     targets: list[tuple[int, int, int, str, bool]]  # start, end, group index, term, homophone
-    parts: list[tuple[int, int, int, int, str, bool]]  # start, end, combo, part, term, homophone
     cues: list[tuple[int, int, str]]  # start, end, scope cue name
     requests: set[str]  # request types cued
+    part_spans: list[tuple[int, int]]  # where combo parts were found (only if there are cues)
+    combos: dict[int, list[Part]]  # combo index → its part hits, for combos with every part seen
+
+
+class _ComboBits:
+    """Which combos have every part seen, with one integer addition per text.
+
+    Each combo gets a field of one bit per part and a guard bit above; a hit sets its part's bit.
+    Adding 1 to every field carries into the guard bit exactly where all parts are set.
+    """
+
+    def __init__(self, combos: list[int]):
+        self.bit: dict[tuple[int, int], int] = {}
+        self.ones = self.guards = 0
+        self.combo_at: dict[int, int] = {}  # bit length of a guard bit → its combo
+        pos = 0
+        for ci, nparts in enumerate(combos):
+            for p in range(nparts):
+                self.bit[ci, p] = 1 << (pos + p)
+            self.ones |= 1 << pos
+            self.guards |= 1 << (pos + nparts)
+            self.combo_at[pos + nparts + 1] = ci
+            pos += nparts + 1
+
+    def complete(self, carry: int) -> list[int]:
+        """The combos of the guard bits set in ``carry``, i.e. ``(bits + ones) & guards``."""
+        out = []
+        while carry:
+            low = carry & -carry
+            out.append(self.combo_at[low.bit_length()])
+            carry ^= low
+        return out
 
 
 class Matcher:
@@ -28,6 +69,7 @@ class Matcher:
     def __init__(self, lexicon: Lexicon, norm: Callable[[str], str], pinyin: Callable[[str], str],
                  phrase_pinyin: Callable[[str], str] | None = None):
         self._light = frozenset(lexicon.light_chars)
+        self._combo_bits = _ComboBits([len(c.parts) for c in lexicon.combos])
         exact: dict[str, list[tuple[str, int | str, int, str]]] = {}
         sound: dict[str, list[tuple[str, int | str, int, str]]] = {}
 
@@ -56,61 +98,136 @@ class Matcher:
         for rt, cues in lexicon.request_types.items():
             for term in cues:
                 add(term, (REQUEST, rt, 0), False)
-        self._exact = self._build(exact)
-        self._sound = self._build(sound)
-        self._exact_ready = self._exact.kind == ahocorasick.AHOCORASICK
-        self._sound_ready = self._sound.kind == ahocorasick.AHOCORASICK
+        self._exact, self._exact_payloads, self._exact_parts = self._build(exact)
+        self._sound, _, sound_terms = self._build(sound)
+        self._sound_solo = [terms[0] if len(terms) == 1 else None for terms in sound_terms]
+        # with each term, where a sound-alike must keep its character to count: content characters
+        light = self._light
+        self._sound_terms = [
+            tuple((*t, tuple((j, ch) for j, ch in enumerate(t[2]) if ch not in light)) for t in terms)
+            for terms in sound_terms
+        ]
         self.size = len(exact)
 
-    @staticmethod
-    def _build(words: dict[str, list[tuple[str, int | str, int, str]]]) -> ahocorasick.Automaton:
-        """Each key stores its length and its payloads split by kind, so a scan never branches."""
-        auto = ahocorasick.Automaton()
-        for key, payloads in words.items():
-            groups = tuple((ref, term) for kind, ref, _, term in payloads if kind is GROUP)
-            parts = tuple((ref, part, term) for kind, ref, part, term in payloads if kind is COMBO)
-            cues = tuple(ref for kind, ref, _, _ in payloads if kind is SCOPE)
-            reqs = tuple(ref for kind, ref, _, _ in payloads if kind is REQUEST)
-            auto.add_word(key, (len(key), groups, parts, cues, reqs))
-        if len(auto):
-            auto.make_automaton()
-        return auto
+    def _build(
+        self, words: dict[str, list[tuple[str, int | str, int, str]]],
+    ) -> tuple[ahocorasick_rs.AhoCorasick | None, list[tuple], list[tuple[tuple[int, int, str, bool], ...]]]:
+        """The automaton and, by pattern index, what a hit does (so that a scan hardly branches).
 
-    def _anchored(self, surface: str, term: str) -> bool:
-        """A sound-alike counts only if it shares a content character with the term.
-
-        A recogniser rarely gets every character of a word wrong (路等 keeps 路 of 路灯), while
-        chance homophones of short words (大家 ~ 打架) usually share none.
+        Payloads: ``(TERM, group, term)`` for one group term and nothing else, ``(PARTS, bits)``
+        for combo parts only, else ``(ANY, groups, bits, scope cues, request types)``. The second
+        list holds every term of a pattern as ``(group or combo, part, term, is a part)``.
         """
-        return any(a == b and a not in self._light for a, b in zip(surface, term, strict=True))
+        payloads: list[tuple] = []
+        terms: list[tuple[tuple[int, int, str, bool], ...]] = []
+        bit = self._combo_bits.bit
+        for payload in words.values():
+            groups = tuple((ref, term) for kind, ref, _, term in payload if kind is GROUP)
+            parts = [(ref, part, term) for kind, ref, part, term in payload if kind is COMBO]
+            bits = 0
+            for ref, part, _ in parts:
+                bits |= bit[ref, part]
+            cues = tuple(ref for kind, ref, _, _ in payload if kind is SCOPE)
+            reqs = tuple(ref for kind, ref, _, _ in payload if kind is REQUEST)
+            if len(groups) == 1 and not (parts or cues or reqs):
+                payloads.append((_TERM, *groups[0]))
+            elif parts and not (groups or cues or reqs):
+                payloads.append((_PARTS, bits))
+            else:
+                payloads.append((_ANY, groups, bits, cues, reqs))
+            terms.append(tuple((ref, 0, term, False) for ref, term in groups)
+                         + tuple((ref, part, term, True) for ref, part, term in parts))
+        if not words:
+            return None, payloads, terms
+        automaton = ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard)
+        return automaton, payloads, terms
 
     def scan(self, text: str, key: str) -> Scan:
-        """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length)."""
+        """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length).
+
+        A sound-alike counts only if it keeps a content character of the term in place: a
+        recogniser rarely gets every character of a word wrong (路等 keeps 路 of 路灯), while chance
+        homophones of short words (大家 ~ 打架) usually share none. A sound-alike term that
+        overlaps an exact term or cue is those characters misheard by us, not by the recogniser
+        (一燃 in 万一燃气泄漏 is no 易燃; 老是 is no 老师); combo parts are not held to that.
+        """
         targets: list[tuple[int, int, int, str, bool]] = []
-        parts: list[tuple[int, int, int, int, str, bool]] = []
         cues: list[tuple[int, int, str]] = []
         requests: set[str] = set()
-        if self._exact_ready:
-            for end, (n, groups, combo_parts, cue_names, reqs) in self._exact.iter(text):
-                e = end + 1
-                s = e - n
+        exact_parts: list[tuple[int, int, int]] = []  # pattern index, start, end
+        sound_parts: list[Part] = []
+        bits = 0
+        payloads = self._exact_payloads
+        # The automata report hits in scan order (by end, the longest first; tests check it).
+        hits = self._exact.find_matches_as_indexes(text, overlapping=True) if self._exact else ()
+        for hit in hits:
+            p = payloads[hit[0]]
+            if p[0] is _PARTS:
+                bits |= p[1]
+                exact_parts.append(hit)
+            elif p[0] is _TERM:
+                targets.append((hit[1], hit[2], p[1], p[2], False))
+            else:
+                _, groups, part_bits, cue_names, reqs = p
+                _, s, e = hit
                 for ref, term in groups:
                     targets.append((s, e, ref, term, False))
-                for ref, part, term in combo_parts:
-                    parts.append((s, e, ref, part, term, False))
+                if part_bits:
+                    bits |= part_bits
+                    exact_parts.append(hit)
                 for name in cue_names:
                     cues.append((s, e, name))
                 if reqs:
                     requests.update(reqs)
-        if self._sound_ready:
-            for end, (n, groups, combo_parts, _, _) in self._sound.iter(key):
-                e = end + 1
-                s = e - n
+        hits = self._sound.find_matches_as_indexes(key, overlapping=True) if self._sound else ()
+        if hits:
+            solo = self._sound_solo
+            sound_terms = self._sound_terms
+            exact_spans: list[tuple[int, int]] | None = None
+            for i, s, e in hits:
                 surface = text[s:e]
-                for ref, term in groups:
-                    if term != surface and self._anchored(surface, term):
+                one = solo[i]
+                if one is not None and one[2] == surface:
+                    continue  # the term itself, found by the exact automaton
+                for ref, part, term, is_part, anchors in sound_terms[i]:
+                    if term == surface:
+                        continue
+                    for j, ch in anchors:
+                        if surface[j] == ch:
+                            break
+                    else:
+                        continue  # not anchored
+                    if is_part:
+                        sound_parts.append((s, e, ref, part, term, True))
+                        bits |= self._combo_bits.bit[ref, part]
+                        continue
+                    if exact_spans is None:
+                        exact_spans = [(t[0], t[1]) for t in targets] + [(c[0], c[1]) for c in cues]
+                    for s2, e2 in exact_spans:
+                        if s2 < e and s < e2:
+                            break
+                    else:
                         targets.append((s, e, ref, term, True))
-                for ref, part, term in combo_parts:
-                    if term != surface and self._anchored(surface, term):
-                        parts.append((s, e, ref, part, term, True))
-        return Scan(targets, parts, cues, requests)
+        part_spans: list[tuple[int, int]] = []
+        if cues:
+            for h in exact_parts:
+                part_spans.append((h[1], h[2]))
+            for p in sound_parts:
+                part_spans.append((p[0], p[1]))
+        carry = (bits + self._combo_bits.ones) & self._combo_bits.guards if bits else 0
+        if not carry:
+            return _new(Scan, (targets, cues, requests, part_spans, {}))
+        complete = self._combo_bits.complete(carry)
+        parts = [(s, e, ref, part, term, False) for i, s, e in exact_parts
+                 for ref, part, term, is_part in self._exact_parts[i] if is_part] + sound_parts
+        if len(complete) == 1:
+            ci = complete[0]
+            return _new(Scan, (targets, cues, requests, part_spans, {ci: [h for h in parts if h[2] == ci]}))
+        # Complete combos in the order of a set of their indices filled in order of first hit, as
+        # before this was optimised (the order decides between matches that start together).
+        firsts = dict.fromkeys(h[2] for h in parts if h[2] in complete)
+        combos: dict[int, list[Part]] = {ci: [] for ci in {ci for ci in firsts}}
+        for h in parts:
+            if h[2] in combos:
+                combos[h[2]].append(h)
+        return _new(Scan, (targets, cues, requests, part_spans, combos))

@@ -6,10 +6,16 @@ by :class:`Normaliser`; :meth:`Normaliser.text` and :meth:`Normaliser.pinyin_key
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import subprocess
+import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
+import ahocorasick_rs
 import opencc
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
@@ -17,6 +23,7 @@ from pypinyin.pinyin_dict import pinyin_dict
 # Private-use code points stand for toneless syllables, so a pinyin key has exactly one
 # character per input character and match positions carry over unchanged.
 _PUA_BASE = 0xE000
+_LIST_END = 0xA000  # pinyin keys of code points below this are looked up in a list
 _PUNCT = "，。！？、；：“”‘’（）《》【】,.!?;:'\"()[]<>…—~-·/\\|*#@&%$^_=+`"
 
 
@@ -60,6 +67,61 @@ def build_pinyin_table(
     return table
 
 
+def _dictionary_files(node: object) -> list[str] | None:
+    """The dictionary files an OpenCC config names, or None for a kind not known here."""
+    if isinstance(node, list):
+        files = []
+        for item in node:
+            found = _dictionary_files(item)
+            if found is None:
+                return None
+            files += found
+        return files
+    if not isinstance(node, dict):
+        return []
+    if "dict" in node:
+        return _dictionary_files(node["dict"])
+    if node.get("type") == "group":
+        return _dictionary_files(node.get("dicts", []))
+    if node.get("type") in ("ocd2", "text") and isinstance(node.get("file"), str):
+        return [node["file"]]
+    return None
+
+
+@functools.cache
+def opencc_changes(config: str) -> frozenset[str] | None:
+    """Every dictionary key that an OpenCC config converts to something else.
+
+    OpenCC converts by matching dictionary keys and writing their first value; text in which no
+    such key occurs comes out as it went in, so the converter (a few microseconds) can be
+    skipped. The keys are read with ``opencc_dict``, which the opencc package ships; if that or
+    the config cannot be read, the answer is None and every text is converted.
+    """
+    try:
+        path = Path(config)
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        files = _dictionary_files([spec.get("normalization", []), spec.get("conversion_chain", [])])
+        tool = Path(opencc.__file__).parent / "clib" / "bin" / "opencc_dict"
+        if not files or not tool.is_file():
+            return None
+        keys: set[str] = set()
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, name in enumerate(files):
+                source = path.parent / name
+                if source.suffix == ".ocd2":
+                    out = Path(tmp) / f"{i}.txt"
+                    subprocess.run([str(tool), "-i", str(source), "-o", str(out), "-f", "ocd2", "-t", "text"],
+                                   check=True, capture_output=True, timeout=30)
+                    source = out
+                for line in source.read_text(encoding="utf-8").splitlines():
+                    key, _, values = line.partition("\t")
+                    if key and values.split(" ")[0] != key:
+                        keys.add(key)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    return frozenset(keys) if keys else None
+
+
 class Normaliser:
     """t2s with OpenCC, NFKC, lower case, whitespace/punctuation/filler removal; pinyin keys."""
 
@@ -71,22 +133,41 @@ class Normaliser:
         char_map: dict[str, str] | None = None,
     ):
         self._t2s = opencc.OpenCC("t2s")
-        # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着)
+        # what OpenCC or char_map would change (set by prepare(); till then every text is converted)
+        self._changes: ahocorasick_rs.AhoCorasick | None = None
+        self._char_map = dict(char_map or {})
+        # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着); the
+        # table is applied only when one of them is present (str.translate is slow on CJK text)
         self._chars = str.maketrans(char_map or {})
+        self._has_mapped = re.compile(f"[{re.escape(''.join(char_map))}]").search if char_map else None
         singles = sorted({f for f in fillers if len(f) == 1})
         multis = sorted({f for f in fillers if len(f) > 1}, key=len, reverse=True)
         alts = [re.escape(m) for m in multis]
         chars = re.escape("".join(singles) + _PUNCT)
         alts.append(rf"[\s{chars}]")
         self._strip = re.compile("|".join(alts))
+        # Without multi-character fillers every removal is of one character, so whitespace can go
+        # first (str.split's whitespace is the pattern's \s) and the rest with a plain class.
+        self._strip_rest = None if multis else re.compile(f"[{chars}]")
         self._fuzzy = (tuple(initials), tuple(finals))
         self._pinyin: dict[int, str] | None = None
+        self._beyond_list = re.compile(f"[^\\x00-{chr(_LIST_END - 1)}]").search
 
     def prepare(self) -> None:
-        """Build the pinyin table now (about 40k entries) rather than on first use."""
+        """Build the pinyin table now (about 40k entries) rather than on first use, and learn which
+        texts OpenCC would change (the others skip it)."""
+        if self._changes is None:
+            keys = opencc_changes(self._t2s.config)
+            if keys is not None:
+                self._changes = ahocorasick_rs.AhoCorasick(sorted(keys | set(self._char_map)))
         if self._pinyin is None:
             self._syllables: dict[str, str] = {}
             self._pinyin = build_pinyin_table(*self._fuzzy, syllables=self._syllables)
+            # str.translate looks a list up faster than a dict; identity is the code point itself
+            self._key_list: list[int | str] = list(range(_LIST_END))
+            for cp, key in self._pinyin.items():
+                if cp < _LIST_END:
+                    self._key_list[cp] = key
 
     def phrase_key(self, term: str) -> str:
         """The pinyin key of a lexicon term read as a phrase (pypinyin picks each reading in context)."""
@@ -103,16 +184,31 @@ class Normaliser:
 
     def text(self, raw: str) -> str:
         """The form every lexicon term and every transcript is matched in."""
-        simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
-        return self._strip.sub("", simplified.lower())
+        simplified = unicodedata.normalize("NFKC", raw)
+        # text with no key OpenCC changes and no char_map character goes through both unchanged
+        if self._changes is None or self._changes.find_matches_as_indexes(simplified):
+            simplified = self._t2s.convert(simplified)
+            if self._has_mapped is not None and self._has_mapped(simplified):
+                simplified = simplified.translate(self._chars)
+        if self._strip_rest is None:
+            return self._strip.sub("", simplified.lower())
+        return self._strip_rest.sub("", "".join(simplified.lower().split()))
 
     def term(self, raw: str) -> str:
         """A lexicon term in matching form (fillers are kept: they may be part of a term)."""
         simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
         return re.sub(rf"[\s{re.escape(_PUNCT)}]", "", simplified.lower())
 
+    def key_tables(self) -> tuple[Callable[[str], object], list[int | str], dict[int, str]]:
+        """What :meth:`pinyin_key` uses, for callers that inline it: a search for characters past
+        the list, a list table (for CJK up to U+9FFF; faster than a dict) and the full dict."""
+        self.prepare()
+        return self._beyond_list, self._key_list, self._pinyin  # type: ignore[return-value]
+
     def pinyin_key(self, text: str) -> str:
         """One private-use character per CJK character (its syllable); others unchanged."""
         if self._pinyin is None:
             self.prepare()
-        return text.translate(self._pinyin)  # type: ignore[arg-type]
+        if self._beyond_list(text):
+            return text.translate(self._pinyin)  # type: ignore[arg-type]
+        return text.translate(self._key_list)

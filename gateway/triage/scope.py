@@ -26,9 +26,12 @@ def outside(items: list, spans: list[tuple[int, int]]) -> list:
     return out
 
 
-def _crosses(lo: int, hi: int, cues: list[Cue]) -> bool:
-    """A boundary cue (但是, 就是 …) lies between ``lo`` and ``hi``."""
-    return any(b[2] == "boundary" and b[0] >= lo and b[1] <= hi for b in cues)
+def _between(name: str, lo: int, hi: int, cues: list[Cue]) -> bool:
+    """A cue called ``name`` lies between ``lo`` and ``hi``."""
+    for c_start, c_end, c_name in cues:  # noqa: SIM110 (a loop: any() over a generator costs more here)
+        if c_name == name and c_start >= lo and c_end <= hi:
+            return True
+    return False
 
 
 def flags(start: int, end: int, cues: list[Cue], scope: Scope) -> tuple[bool, bool, bool]:
@@ -39,18 +42,16 @@ def flags(start: int, end: int, cues: list[Cue], scope: Scope) -> tuple[bool, bo
             negated = True  # the cue shares its last character with the term: 没有 | 有人受伤
         elif c_end <= start:
             gap = start - c_end
-            if name in ("boundary", "present", "neutral") or _crosses(c_end, start, cues):
+            # a boundary cue (但是, 就是 …) between the cue and the term stops the cue's reach
+            if name in ("boundary", "present", "neutral") or _between("boundary", c_end, start, cues):
                 continue
             if name == "negation" and gap <= scope.negation_window:
                 negated = True
             elif name == "hypothetical" and gap <= scope.hypothetical_window:
                 hypo = True
-            elif name == "past" and gap <= scope.past_window and not any(
-                # a present cue between the past cue and the term brings it back to now
-                p[2] == "present" and p[0] >= c_end and p[1] <= start for p in cues
-            ):
-                past = True
+            elif name == "past" and gap <= scope.past_window and not _between("present", c_end, start, cues):
+                past = True  # (a present cue between the past cue and the term brings it back to now)
         elif (c_start >= end and name == "resolved" and c_start - end <= scope.resolved_window
-              and not _crosses(end, c_start, cues)):
+              and not _between("boundary", end, c_start, cues)):
             past = True
     return negated, past, hypo
