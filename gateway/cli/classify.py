@@ -78,7 +78,8 @@ def classify(ctx: click.Context, text: str | None, jsonl: bool, as_json: bool, l
             row = json.loads(line)
             if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                 raise ValueError('expected an object with a string "text"')
-        except ValueError as exc:
+            result = clf.classify(row["text"])
+        except ValueError as exc:  # UnicodeError (a lone surrogate in the text) is a ValueError
             # A bad line is answered (review, with the error) and reported, never dropped.
             bad += 1
             click.echo(f"stdin line {n}: {exc}", err=True)
@@ -86,7 +87,7 @@ def classify(ctx: click.Context, text: str | None, jsonl: bool, as_json: bool, l
             error = {"id": ident, "line": n, "error": str(exc), "route": "review", "agency": None}
             out.write(json.dumps(error, ensure_ascii=False) + "\n")
             continue
-        answer = {"id": row.get("id"), **clf.classify(row["text"]).to_dict()}
+        answer = {"id": row.get("id"), **result.to_dict()}  # type: ignore[union-attr]
         out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     out.flush()
     if bad:

@@ -208,3 +208,9 @@ def test_no_serious_harm_is_not_a_present_danger(clf):
     r = clf.classify("路面塌了一个小坑 没什么大碍 希望修一下")
     assert not is_emergency(r.route)
     assert r.route != "hotline" or r.agency == "municipal"
+
+
+def test_opencc_never_turns_broken_into_adobe(clf):
+    """OpenCC's t2s phrase table writes 打坏 as 打坯; config char_map brings 坏 back."""
+    assert clf.normalise("路灯被打坏了") == "路灯被打坏了"
+    assert clf.normalise("門被打壞了") == "门被打坏了"

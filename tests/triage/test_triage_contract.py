@@ -66,13 +66,15 @@ def test_cli_jsonl_contract():
 
 
 def test_cli_jsonl_bad_line_is_answered_and_reported():
-    feed = '{"id": "ok", "text": "暖气不热"}\nnot json\n{"id": "x", "txt": "typo"}\n'
+    feed = ('{"id": "ok", "text": "暖气不热"}\nnot json\n{"id": "x", "txt": "typo"}\n'
+            '{"id": "s", "text": "\\ud800 楼下着火了"}\n')  # a lone surrogate: valid JSON, not UTF-8
     res = CliRunner().invoke(main, ["--config", GW, "classify", "--jsonl"], input=feed)
     assert res.exit_code == 1
     out = [json.loads(x) for x in res.stdout.splitlines()]
-    assert [o["route"] for o in out] == ["hotline", "review", "review"]
+    assert [o["route"] for o in out] == ["hotline", "review", "review", "review"]
     assert out[2]["id"] == "x" and "error" in out[2]
-    assert "stdin line 2" in res.stderr and "stdin line 3" in res.stderr
+    assert out[3]["id"] == "s" and "surrogate" in out[3]["error"]
+    assert "stdin line 2" in res.stderr and "stdin line 3" in res.stderr and "stdin line 4" in res.stderr
 
 
 def test_cli_text_explains():
