@@ -18,10 +18,11 @@ import statistics
 import time
 from pathlib import Path
 
-from gateway.triage import load_classifier
+from gateway.config import load_config
+from gateway.triage import Classifier
 
 ROOT = Path(__file__).resolve().parents[1]
-LEXICON = ROOT / "config" / "lexicon.yaml"
+CONFIG = ROOT / "config" / "gateway.yaml"  # what `linkage run` loads: lexicon and safety net
 
 # Used when no corpus file is at hand: general examples in the style of recogniser output.
 FALLBACK = [
@@ -59,7 +60,7 @@ def main() -> None:
     loads = []
     for _ in range(3):
         t0 = time.perf_counter()
-        clf = load_classifier(LEXICON)
+        clf = Classifier.from_config(load_config(CONFIG))
         loads.append((time.perf_counter() - t0) * 1000)
     load_ms = statistics.median(loads)
     texts = _corpus(args.corpus)
