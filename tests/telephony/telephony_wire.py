@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from twisted.internet import defer
+
 from gateway.telephony.ami.message import parse_message
 from tests.conftest import SHARED
 
@@ -142,3 +144,20 @@ def logged_in_client(replies=None, clock=None):
     tr.proto.dataReceived(b"Asterisk Call Manager/11.0.0\r\n")
     assert client.connected
     return client, tr, clock
+
+
+class Recorder:
+    """Stands in for the call-event publisher and the ticket service: keeps what each was given."""
+
+    def __init__(self):
+        self.items = []
+
+    def publish(self, event):
+        self.items.append(event)
+
+    def create(self, draft):
+        self.items.append(draft)
+        return defer.succeed({"ticket_id": "T-1"})
+
+    def types(self):
+        return [(e["type"], e["data"].get("party") or e["data"].get("stage")) for e in self.items]

@@ -8,12 +8,12 @@ from telephony_wire import (
     CALLER_UID,
     INCIDENT,
     TAKER_UID,
+    Recorder,
     event_named,
     flow_blocks,
     linkage_call_event,
     logged_in_client,
 )
-from twisted.internet import defer
 from twisted.web.test.requesthelper import DummyRequest
 
 from gateway.telephony.calls import CallTracker
@@ -22,21 +22,6 @@ from gateway.telephony.handover import HandoverManager, HandoverSettings
 from gateway.telephony.http import CallsResource
 
 AGENT_UID = f"{CALLER_UID}-12345"
-
-
-class Recorder:
-    def __init__(self):
-        self.items = []
-
-    def publish(self, event):
-        self.items.append(event)
-
-    def create(self, draft):
-        self.items.append(draft)
-        return defer.succeed({"ticket_id": "T-1"})
-
-    def types(self):
-        return [(e["type"], e["data"].get("party") or e["data"].get("stage")) for e in self.items]
 
 
 def setup(replies=None):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from telephony_wire import CAPTURES_LOCAL, logged_in_client
+from telephony_wire import CAPTURES_LOCAL, Recorder, logged_in_client
 from twisted.internet import defer, task
 from twisted.internet.testing import StringTransport
 
@@ -25,20 +25,8 @@ def agi_session(name: str) -> list[dict]:
     return [json.loads(line) for line in lines[1:]]
 
 
-class Sink:
-    def __init__(self):
-        self.items = []
-
-    def publish(self, event):
-        self.items.append(event)
-
-    def create(self, draft):
-        self.items.append(draft)
-        return defer.succeed({"ticket_id": "T-1"})
-
-
 def replay_agi(name: str, *, record_takes_s: float, command_timeout_s: float = 30.0,
-               max_record_s: int = 60, triage: dict | None = None) -> tuple[list[str], list[str], Sink]:
+               max_record_s: int = 60, triage: dict | None = None) -> tuple[list[str], list[str], Recorder]:
     """Run the overflow handler against a real session: each line the gateway sends gets Asterisk's
     recorded reply, after the recorded delay (``RECORD FILE`` after ``record_takes_s``)."""
     session = agi_session(name)
@@ -46,10 +34,10 @@ def replay_agi(name: str, *, record_takes_s: float, command_timeout_s: float = 3
     transcript = transcript.split(" ", 3)[3].strip().strip('"')
     record = next(c for c in session if c["data"].startswith("RECORD FILE")).get("data")
     rec_dir = Path(record.split()[2]).parent
-    published = Sink()
+    published = Recorder()
     screening = Screening(transcribe=lambda p: defer.succeed(transcript),
                           classify=lambda t: dict(triage or {"route": "review", "danger": False}),
-                          tickets=Sink(), hours_12345="08:00-20:00")
+                          tickets=Recorder(), hours_12345="08:00-20:00")
     handlers = OverflowHandlers(screening, CallEvents(published), rec_dir, max_record_s=max_record_s,
                                 silence_s=3, run_blocking=lambda f, *a: defer.maybeDeferred(f, *a))
     reg = HandlerRegistry()
@@ -126,7 +114,7 @@ def test_handover_12345_leg_is_not_a_new_call():
     incident = caller["Linkedid"]
     agent_id = f"{caller['Uniqueid']}-12345"
     client, tr, clock = logged_in_client()
-    published, tickets = Sink(), Sink()
+    published, tickets = Recorder(), Recorder()
     tracker = CallTracker(CallEvents(published))
     mgr = HandoverManager(client, tracker, tracker.events, tickets, HandoverSettings(), clock=clock)
     client.on("*", tracker.handle)
@@ -159,7 +147,7 @@ def test_no_answer_then_caller_hangup_from_real_events():
     caller = next(m for m in msgs if m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "110")
     incident = caller["Linkedid"]
     client, tr, clock = logged_in_client()
-    published, tickets = Sink(), Sink()
+    published, tickets = Recorder(), Recorder()
     tracker = CallTracker(CallEvents(published))
     mgr = HandoverManager(client, tracker, tracker.events, tickets, HandoverSettings(answer_timeout_s=30),
                           clock=clock)
@@ -270,8 +258,8 @@ def test_real_originate_failure_event_falls_back_at_once():
     failed_for = parse_message(failure[:-4].decode())["Uniqueid"]  # <caller uniqueid>-12345
     caller_uid = failed_for.removesuffix("-12345")
     client, tr, clock = logged_in_client()
-    tickets = Sink()
-    tracker = CallTracker(CallEvents(Sink()))
+    tickets = Recorder()
+    tracker = CallTracker(CallEvents(Recorder()))
     mgr = HandoverManager(client, tracker, tracker.events, tickets, HandoverSettings(), clock=clock)
     client.on("*", tracker.handle)
     client.on("*", mgr.handle)
