@@ -8,7 +8,7 @@ import sys
 import click
 
 from gateway.cli._common import get_config
-from gateway.config.checks import run_checks
+from gateway.config.checks import run_checks, run_warnings
 from gateway.logs import log, setup_logging
 
 LOG = logging.getLogger("gateway")
@@ -26,6 +26,8 @@ def run(ctx: click.Context, log_level: str | None) -> None:
         for line in errors:
             click.echo(f"config error: {line}", err=True)
         sys.exit(2)
+    for line in run_warnings(config):
+        log(LOG, logging.WARNING, "configuration warning", warning=line)
     from twisted.internet import reactor
     from twisted.internet.error import CannotListenError
 

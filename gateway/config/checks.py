@@ -19,6 +19,21 @@ CHECKERS: list[str] = [
 ]
 
 
+#: Like CHECKERS, but what they find is worth saying and must not stop the gateway (a host
+#: without a speech model still runs: screening then sends every overflow caller to 110).
+WARNERS: list[str] = [
+    "gateway.transcripts.checks:warn_transcripts",
+]
+
+
+def run_warnings(config: Config) -> list[str]:
+    warnings: list[str] = []
+    for spec in WARNERS:
+        module, _, func = spec.partition(":")
+        warnings.extend(getattr(importlib.import_module(module), func)(config))
+    return warnings
+
+
 def run_checks(config: Config) -> list[str]:
     errors: list[str] = []
     for spec in CHECKERS:

@@ -25,3 +25,14 @@ def check_transcripts(config: Config) -> list[str]:
         except ModelError as exc:
             errors.append(f"{gw}: speech.model_path: {exc}")
     return errors
+
+
+def warn_transcripts(config: Config) -> list[str]:
+    """No speech model: the gateway runs, but nothing is transcribed and overflow screening sends
+    every caller to 110."""
+    path = config.speech_model_path
+    if path.exists():
+        return []
+    return [f"{config.config_dir / 'gateway.yaml'}: speech.model_path: no Vosk model at {path} "
+            f"(set ${config.gateway.speech.model_path_env}); until there is one, recordings are not "
+            "transcribed and overflow screening sends every caller to 110"]

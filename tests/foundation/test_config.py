@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,19 @@ def test_cli_config_check(config_dir: Path):
     bad = runner.invoke(main, ["--config", str(config_dir / "gateway.yaml"), "config", "check"])
     assert bad.exit_code == 1
     assert "holidays.yaml: years.2027.holidays" in bad.output
+
+
+def test_no_speech_model_is_a_warning_not_an_error(config_dir: Path, tmp_path: Path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.setenv("LINKAGE_VOSK_MODEL", str(tmp_path / "nowhere"))
+    res = runner.invoke(main, ["--config", str(config_dir / "gateway.yaml"), "config", "check", "--json"])
+    doc = json.loads(res.output)
+    assert res.exit_code == 0 and doc["ok"] and doc["errors"] == []
+    [warning] = doc["warnings"]
+    assert "speech.model_path" in warning and "nowhere" in warning and "110" in warning
+    model = tmp_path / "model"
+    for sub in ("am", "conf", "graph"):
+        (model / sub).mkdir(parents=True)
+    monkeypatch.setenv("LINKAGE_VOSK_MODEL", str(model))
+    res = runner.invoke(main, ["--config", str(config_dir / "gateway.yaml"), "config", "check", "--json"])
+    assert json.loads(res.output)["warnings"] == []
