@@ -51,6 +51,17 @@ def _corpus(path: str | None) -> list[str]:
     return FALLBACK
 
 
+def _rate(classify, texts: list[str], seconds: float) -> tuple[float, float]:
+    """Whole passes over ``texts`` until ``seconds`` are spent: (per CPU second, per wall second)."""
+    n = 0
+    w0, c0 = time.perf_counter(), time.thread_time()
+    while time.perf_counter() - w0 < seconds:
+        for t in texts:
+            classify(t)
+        n += len(texts)
+    return n / (time.thread_time() - c0), n / (time.perf_counter() - w0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=2.0, help="time budget of the throughput run")
@@ -72,24 +83,9 @@ def main() -> None:
     # Throughput: whole passes over the corpus until the budget is spent. The rate per second of
     # this thread's CPU time is the rate of one core; the wall-clock rate is shown beside it (on a
     # shared machine it also counts time the scheduler gave to other processes).
-    n = 0
-    w0, c0 = time.perf_counter(), time.thread_time()
-    while time.perf_counter() - w0 < args.seconds:
-        for t in texts:
-            clf.classify(t)
-        n += len(texts)
-    per_s = n / (time.thread_time() - c0)
-    per_s_wall = n / (time.perf_counter() - w0)
-
+    per_s, per_s_wall = _rate(clf.classify, texts, args.seconds)
     # The keyword stage alone (what the safety net costs is the difference), same budget.
-    lexicon_only = getattr(clf, "classifier", clf)
-    k = 0
-    w0, c0 = time.perf_counter(), time.thread_time()
-    while time.perf_counter() - w0 < args.seconds:
-        for t in texts:
-            lexicon_only.classify(t)
-        k += len(texts)
-    lexicon_per_s = k / (time.thread_time() - c0)
+    lexicon_per_s, _ = _rate(getattr(clf, "classifier", clf).classify, texts, args.seconds)
 
     # Latency: each call timed on its own, in thread CPU time and in wall time.
     cpu, wall = [], []

@@ -26,17 +26,17 @@ WARNERS: list[str] = [
 ]
 
 
-def run_warnings(config: Config) -> list[str]:
-    warnings: list[str] = []
-    for spec in WARNERS:
+def _run(specs: list[str], config: Config) -> list[str]:
+    found: list[str] = []
+    for spec in specs:
         module, _, func = spec.partition(":")
-        warnings.extend(getattr(importlib.import_module(module), func)(config))
-    return warnings
+        found.extend(getattr(importlib.import_module(module), func)(config))
+    return found
+
+
+def run_warnings(config: Config) -> list[str]:
+    return _run(WARNERS, config)
 
 
 def run_checks(config: Config) -> list[str]:
-    errors: list[str] = []
-    for spec in CHECKERS:
-        module, _, func = spec.partition(":")
-        errors.extend(getattr(importlib.import_module(module), func)(config))
-    return errors
+    return _run(CHECKERS, config)
