@@ -66,8 +66,11 @@ class DangerModel:
         return self.prior + sum([get(text[i:i + 2], unseen) for i in range(len(text) - 1)])
 
     def probability(self, text: str) -> float:
-        s = self.score(text)
-        return 1 / (1 + math.exp(-s)) if s > -700 else 0.0
+        return _odds_to_probability(self.score(text))
+
+
+def _odds_to_probability(log_odds: float) -> float:
+    return 1 / (1 + math.exp(-log_odds)) if log_odds > -700 else 0.0
 
 
 def read_corpus(paths: Iterable[Path], normalise: Callable[[str], str]) -> list[tuple[str, bool]]:
@@ -115,7 +118,7 @@ class GuardedClassifier:
         was = result.route + (f"/{result.agency}" if result.agency else "")
         return replace(result, route="review", agency=None, joint_agencies=[], danger=True,
                        reason=f"safety net: the wording reads like an emergency "
-                              f"(p={1 / (1 + math.exp(-score)):.2f}) though the keywords said {was}; "
+                              f"(p={_odds_to_probability(score):.2f}) though the keywords said {was}; "
                               f"a person decides. {result.reason}".strip())
 
 
