@@ -118,11 +118,21 @@ class TranscriptsConfig(_Strict):
     job_timeout_s: float = Field(3600, gt=0)
 
 
+class SecondOpinionConfig(_Strict):
+    """Posterior probabilities the corpus models need (``gateway/triage/second_opinion.py``)."""
+
+    desk_min: float = Field(0.5, ge=0, le=1)
+    kind_min: float = Field(0.8, ge=0, le=1)
+    net_max: float = Field(0.1, ge=0, le=1)
+    agency_min: float | None = Field(None, ge=0, le=1)  # None: the keywords' agency stands
+
+
 class TriageConfig(_Strict):
     lexicon: str = "lexicon.yaml"
     review_below: float = Field(0.5, ge=0, le=1)
     danger_corpus: str | None = "triage_corpus"
     danger_threshold: float = Field(0.9, gt=0, lt=1)
+    second_opinion: SecondOpinionConfig | None = SecondOpinionConfig()
 
 
 class GatewayFile(_Strict):

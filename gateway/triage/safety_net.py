@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gateway.triage.result import EMERGENCY_ROUTES, TriageResult
+from gateway.triage.second_opinion import CorpusModels, SecondOpinion, Thresholds
 
 MIN_CHARS = 8  # shorter calls carry too few n-grams to judge; the lexicon alone decides them
 
@@ -73,20 +74,27 @@ def _odds_to_probability(log_odds: float) -> float:
     return 1 / (1 + math.exp(-log_odds)) if log_odds > -700 else 0.0
 
 
-def read_corpus(paths: Iterable[Path], normalise: Callable[[str], str]) -> list[tuple[str, bool]]:
-    """``{"text", "route"}`` JSON lines (the eval format) → ``(normalised text, is emergency)``."""
-    samples = []
+def read_rows(paths: Iterable[Path], normalise: Callable[[str], str]) -> list[tuple[str, str, str | None]]:
+    """``{"text", "route", "agency"}`` JSON lines (the eval format) → ``(normalised text, route, agency)``."""
+    rows = []
     for path in paths:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-                text, route = row["text"], row["route"]
+                text, route, agency = row["text"], row["route"], row.get("agency")
+                if not isinstance(text, str) or not isinstance(route, str):
+                    raise TypeError("text and route must be strings")
             except (ValueError, KeyError, TypeError) as exc:
                 raise CorpusError(f"{path}:{n}: not a {{text, route}} JSON line ({exc})") from None
-            samples.append((normalise(text), route in EMERGENCY_ROUTES))
-    return samples
+            rows.append((normalise(text), route, agency))
+    return rows
+
+
+def read_corpus(paths: Iterable[Path], normalise: Callable[[str], str]) -> list[tuple[str, bool]]:
+    """``{"text", "route"}`` JSON lines → ``(normalised text, is emergency)``."""
+    return [(text, route in EMERGENCY_ROUTES) for text, route, _ in read_rows(paths, normalise)]
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -97,39 +105,51 @@ def corpus_files(directory: Path) -> list[Path]:
 
 
 class GuardedClassifier:
-    """A :class:`~gateway.triage.Classifier` with the danger model behind it (same API)."""
+    """A :class:`~gateway.triage.Classifier` with the danger model behind it (same API), and
+    optionally the corpus models' second opinion (``second_opinion.py``) after that."""
 
-    def __init__(self, classifier: object, model: DangerModel, threshold: float):
+    def __init__(self, classifier: object, model: DangerModel, threshold: float,
+                 second: SecondOpinion | None = None):
         self.classifier = classifier
         self.model = model
         self.threshold = threshold
         self.log_odds = math.log(threshold / (1 - threshold)) if 0 < threshold < 1 else math.inf
+        self.second = second
 
     def __getattr__(self, name: str) -> object:  # terms, normalise, lexicon ...
         return getattr(self.classifier, name)
 
     def classify(self, text: str) -> TriageResult:
         result = self.classifier.classify(text)  # type: ignore[attr-defined]
-        if result.route not in ("hotline", "not_accepted") or len(result.normalised) < MIN_CHARS:
+        if result.route in EMERGENCY_ROUTES:
             return result
-        score = self.model.score(result.normalised)
-        if score < self.log_odds:
+        score = self.model.score(result.normalised) if len(result.normalised) >= MIN_CHARS else -math.inf
+        if result.route != "review" and score >= self.log_odds:
+            was = result.route + (f"/{result.agency}" if result.agency else "")
+            result = replace(result, route="review", agency=None, joint_agencies=[], danger=True,
+                             reason=f"safety net: the wording reads like an emergency "
+                                    f"(p={_odds_to_probability(score):.2f}) though the keywords said {was}; "
+                                    f"a person decides. {result.reason}".strip())
+        if self.second is None:
             return result
-        was = result.route + (f"/{result.agency}" if result.agency else "")
-        return replace(result, route="review", agency=None, joint_agencies=[], danger=True,
-                       reason=f"safety net: the wording reads like an emergency "
-                              f"(p={_odds_to_probability(score):.2f}) though the keywords said {was}; "
-                              f"a person decides. {result.reason}".strip())
+        # too short to judge is not judged safe: the second opinion may then send it to a desk only
+        return self.second.revise(result, _odds_to_probability(score) if score > -math.inf else 1.0)
 
 
 def guard(classifier: object, config: object) -> object:
-    """``classifier`` behind the danger model that ``triage.danger_corpus`` names (or as it is)."""
+    """``classifier`` behind the danger model that ``triage.danger_corpus`` names (or as it is),
+    with the corpus models' second opinion when ``triage.second_opinion`` is set."""
     triage = config.gateway.triage  # type: ignore[attr-defined]
     if not triage.danger_corpus:
         return classifier
     files = corpus_files(config.config_dir / triage.danger_corpus)  # type: ignore[attr-defined]
-    model = DangerModel.train(read_corpus(files, classifier.normalise))  # type: ignore[attr-defined]
-    return GuardedClassifier(classifier, model, triage.danger_threshold)
+    rows = read_rows(files, classifier.normalise)  # type: ignore[attr-defined]
+    model = DangerModel.train((text, route in EMERGENCY_ROUTES) for text, route, _ in rows)
+    second = None
+    if triage.second_opinion is not None:
+        second = SecondOpinion(CorpusModels.train(rows), classifier.lexicon,  # type: ignore[attr-defined]
+                               Thresholds(**triage.second_opinion.model_dump()))
+    return GuardedClassifier(classifier, model, triage.danger_threshold, second)
 
 
 def check_config(config: object) -> list[str]:
@@ -139,7 +159,10 @@ def check_config(config: object) -> list[str]:
         return []
     try:
         files = corpus_files(config.config_dir / triage.danger_corpus)  # type: ignore[attr-defined]
-        DangerModel.train(read_corpus(files, lambda t: t))
+        rows = read_rows(files, lambda t: t)
+        DangerModel.train((text, route in EMERGENCY_ROUTES) for text, route, _ in rows)
+        if triage.second_opinion is not None:
+            CorpusModels.train(rows)
     except (CorpusError, OSError) as exc:
         return [f"gateway.yaml: triage.danger_corpus: {exc}"]
     return []
