@@ -24,6 +24,8 @@ AGENCIES = {"water", "power", "gas", "heating", "housing", "municipal", "urban_m
             "natural_resources", "water_resources", "telecom", "township", "agriculture", "tax"}
 HOLDOUTS = [f"holdout{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10)]
 BLIND = "holdout11.jsonl"  # measured on the final lexicon and never tuned on: keep it unread
+# Written blind by four other authors (session 3), each in its own voice, scored once before use.
+WRITTEN = [f"blind_{x}.jsonl" for x in "abcd"]
 
 
 def _rows(name: str) -> list[dict]:
@@ -50,7 +52,7 @@ def figures(clf: Classifier, rows: list[dict]) -> dict[str, float]:
             "agency": 100.0 * agency_ok / max(1, diverted), "overall": 100.0 * overall / len(rows)}
 
 
-@pytest.mark.parametrize("name", ["authored.jsonl", *HOLDOUTS, BLIND])
+@pytest.mark.parametrize("name", ["authored.jsonl", *HOLDOUTS, *WRITTEN, BLIND])
 def test_corpus_is_well_formed(name):
     rows = _rows(name)
     assert len({r["id"] for r in rows}) == len(rows)
@@ -91,6 +93,18 @@ def test_holdout_corpus_floor(clf, name):
     assert f["precision"] >= 97.0
     assert f["agency"] >= 90.0
     assert f["overall"] >= 85.0
+
+
+@pytest.mark.parametrize("name", WRITTEN)
+def test_written_corpus_floor(clf, name):
+    """First scores, blind, with the second opinion trained on the older corpora only
+    (docs/triage.md): a 2 missed, 97.2 % precision, 79.3 % overall; b 1, 97.3 %, 81.7 %; c 1,
+    98.6 %, 80.7 %; d 1, 95.2 %, 80.7 %. Now trained and tuned on: regression floors."""
+    f = figures(clf, _rows(name))
+    assert f["missed"] == 0
+    assert f["precision"] >= 97.0
+    assert f["agency"] >= 87.0
+    assert f["overall"] >= 86.0
 
 
 def test_blind_corpus_floor(clf):
