@@ -1,15 +1,25 @@
 """A small multinomial naive Bayes over character n-grams, for texts in normalised form.
 
-Sparse on purpose: each n-gram keeps only the classes it was seen in, so scoring a text costs
-one dict lookup per n-gram plus one addition per (n-gram, class) seen together in training.
+Scoring is one dict lookup and one integer addition per n-gram, whatever the number of classes:
+each n-gram's weights are packed, in fixed point, into the fields of one Python integer (one
+field per class, and a top field that counts known n-grams). The weights are never negative, so
+fields never borrow, and they are wide enough never to carry into each other.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add
+from struct import Struct
+
+SCALE = 1 << 16  # fixed point: a weight w is stored as round(w * SCALE)
+FIELD = 32  # bits per class (a C unsigned int, unpacked by struct)
+MAX_CHARS = 2500  # a text is read up to here: 2 × 2,500 n-grams × the largest weight (≈ 12) fit a field
 
 
 def ngrams(text: str, orders: Sequence[int]) -> list[str]:
@@ -26,14 +36,14 @@ class NaiveBayes:
 
     Laplace-smoothed with ``alpha``; an n-gram never seen in training says nothing. The score of
     class ``c`` is ``prior_c + Σ log((count_c(g) + α) / α) − n·log(total_c / α)`` over the ``n``
-    known n-grams of the text, which is the usual NB log-likelihood up to a constant.
+    known n-grams of the text: the usual NB log-likelihood ``prior_c + Σ log((count_c(g) + α) / total_c)``.
     """
 
     classes: tuple[str, ...]
     orders: tuple[int, ...]
     priors: tuple[float, ...]
     costs: tuple[float, ...]  # log(total_c / α): what each known n-gram costs class c
-    weights: dict[str, tuple[tuple[int, float], ...]]  # n-gram → (class index, log((k + α) / α))
+    weights: dict[str, int]  # n-gram → its packed weights log((k + α) / α), see the module docstring
 
     @classmethod
     def train(cls, samples: Iterable[tuple[str, str]], orders: Sequence[int] = (1, 2),
@@ -49,31 +59,38 @@ class NaiveBayes:
         classes = tuple(sorted(docs))
         vocab = set().union(*counts.values())
         total = sum(docs.values())
-        entries: dict[str, list[tuple[int, float]]] = {}
+        packed: dict[str, int] = dict.fromkeys(vocab, 1 << (FIELD * len(classes)))  # the count field
+        largest = 0
         for k, c in enumerate(classes):
             for gram, n in counts[c].items():
-                entries.setdefault(gram, []).append((k, math.log((n + alpha) / alpha)))
+                w = round(math.log((n + alpha) / alpha) * SCALE)
+                packed[gram] += w << (FIELD * k)
+                largest = max(largest, w)
+        if largest * len(orders) * MAX_CHARS >= 1 << FIELD:
+            raise ValueError(f"an n-gram weight of {largest / SCALE:.1f} is too large for the packed fields")
         return cls(
             classes=classes,
             orders=tuple(orders),
             priors=tuple(math.log(docs[c] / total) for c in classes),
             costs=tuple(math.log((sum(counts[c].values()) + alpha * len(vocab)) / alpha) for c in classes),
-            weights={g: tuple(e) for g, e in entries.items()},
+            weights=packed,
         )
 
+    @functools.cached_property
+    def _fields(self) -> Struct:
+        return Struct(f"<{len(self.classes) + 1}I")
+
     def scores(self, text: str) -> list[float]:
-        """Log-likelihood of each class (in ``classes`` order), up to a shared constant."""
-        acc = [0.0] * len(self.classes)
-        known = 0
+        """Log-likelihood of each class (in ``classes`` order); unknown n-grams are left out."""
+        text = text[:MAX_CHARS]
         get = self.weights.get
-        for gram in ngrams(text, self.orders):
-            entries = get(gram)
-            if entries is None:
-                continue
-            known += 1
-            for k, w in entries:
-                acc[k] += w
-        return [p - known * c + a for p, c, a in zip(self.priors, self.costs, acc, strict=True)]
+        total = 0
+        for n in self.orders:  # each order's n-grams made and looked up in C, not in a Python loop
+            grams = text if n == 1 else map(add, text, text[1:]) if n == 2 else ngrams(text, (n,))
+            total += sum(map(get, grams, repeat(0)))
+        fields = self._fields.unpack(total.to_bytes(self._fields.size, "little"))
+        known = fields[-1]
+        return [p - known * c + f / SCALE for p, c, f in zip(self.priors, self.costs, fields, strict=False)]
 
     def ranked(self, text: str) -> list[tuple[float, str]]:
         """``(posterior probability, class)`` of every class, most likely first."""
@@ -84,5 +101,7 @@ class NaiveBayes:
         return sorted(((e / z, c) for e, c in zip(exp, self.classes, strict=True)), reverse=True)
 
     def best(self, text: str) -> tuple[str, float]:
-        p, c = self.ranked(text)[0]
-        return c, p
+        """The most likely class and its posterior probability."""
+        scores = self.scores(text)
+        top = max(scores)
+        return self.classes[scores.index(top)], 1.0 / sum([math.exp(s - top) for s in scores])

@@ -142,3 +142,23 @@ def test_second_opinion_can_be_switched_off(config_dir):
     gw.write_text(text[:start] + "  second_opinion: null" + text[end:], encoding="utf-8")
     clf = Classifier.from_config(load_config(gw))
     assert clf.second is None and clf.model is not None
+
+
+def test_packed_scores_match_the_plain_sums():
+    """The packed fixed-point fields give the textbook NB log-likelihoods (to 1e-3)."""
+    samples = [(t, r if a is None else a) for t, r, a in ROWS]
+    nb = NaiveBayes.train(samples, (1, 2), 0.1)
+    vocab = {g for t, _ in samples for g in ngrams(t, (1, 2))}
+    for text in ("老人倒在路灯下叫不醒", "工资", "天气真好", ""):
+        grams = [g for g in ngrams(text, (1, 2)) if g in vocab]
+        for k, c in enumerate(nb.classes):
+            mine = [g for t, y in samples if y == c for g in ngrams(t, (1, 2))]
+            total = len(mine) + 0.1 * len(vocab)
+            prior = math.log(sum(y == c for _, y in samples) / len(samples))
+            plain = prior + sum(math.log((mine.count(g) + 0.1) / total) for g in grams)
+            assert nb.scores(text)[k] == pytest.approx(plain, abs=1e-3)
+
+
+def test_weights_too_large_for_the_packed_fields_are_refused():
+    with pytest.raises(ValueError, match="too large"):
+        NaiveBayes.train([("火" * 60_000, "fire"), ("灯", "municipal")], (1, 2), 0.1)
