@@ -125,6 +125,7 @@ class SecondOpinionConfig(_Strict):
     kind_min: float = Field(0.8, ge=0, le=1)
     net_max: float = Field(0.1, ge=0, le=1)
     agency_min: float | None = Field(None, ge=0, le=1)  # None: the keywords' agency stands
+    candidate_odds: float | None = Field(100.0, ge=1)  # None: the keywords' order of candidates stands
 
 
 class TriageConfig(_Strict):

@@ -7,14 +7,16 @@ on the same corpus as the danger model (``triage.danger_corpus``):
 - *desk*: police, fire, medical or emergency (emergency calls only);
 - *agency*: the 12345 agency (hotline calls only).
 
-They revise the keywords' answer in three cases, and only there:
+They revise the keywords' answer in these cases, and only there:
 
 1. ``review`` with danger seen (by a keyword or the danger model): the desk model picks the desk.
    The call stays an emergency; it only reaches a desk instead of waiting for a person.
 2. ``review`` with no danger seen: the kind model decides. Emergency → a desk, as in 1. Hotline
    or not_accepted only if the danger model also reads the wording as safe (``net_max``): then
    the agency model picks the agency, among the keywords' candidates when there are any.
-3. ``hotline``, only if ``agency_min`` is set: if the agency model is that sure of another
+3. ``hotline`` with several candidate agencies: the one the agency model finds ``candidate_odds``
+   times likelier than the keywords' first choice leads, the others stay joint agencies.
+4. ``hotline``, only if ``agency_min`` is set: if the agency model is that sure of another
    agency, that one leads and the keywords' agency is kept as a joint agency. Off by default: on
    text by other authors the model's certainty proved no better than the keywords' choice.
 
@@ -24,6 +26,7 @@ or refused while the danger model finds it alarming.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -44,6 +47,7 @@ class Thresholds:
     kind_min: float = 0.8
     net_max: float = 0.1
     agency_min: float | None = None  # None: never overrule the keywords' agency
+    candidate_odds: float | None = 100.0  # among the keywords' own candidates (None: off)
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,25 @@ class SecondOpinion:
                 return self._with_agency(result, agency, joint,
                                          f"corpus model: agency {agency} (p={p:.2f}) over the keywords' "
                                          f"{result.agency}; {result.reason}")
+        if result.route == "hotline" and result.joint_agencies and self.thresholds.candidate_odds is not None:
+            return self._pick_candidate(result, self.thresholds.candidate_odds)
         return result
+
+    def _pick_candidate(self, result: TriageResult, odds: float) -> TriageResult:
+        """Of the agencies the keywords found, the one the agency model finds ``odds`` times likelier
+        than the keywords' first choice leads (their scores are often close: 漏水 in a flat with a
+        landlord names water and housing alike)."""
+        model = self.models.agency
+        scores = dict(zip(model.classes, model.scores(result.normalised), strict=True))
+        primary = scores.get(result.agency, -math.inf)  # type: ignore[arg-type]
+        best = max(result.joint_agencies, key=lambda a: scores.get(a, -math.inf))
+        if scores.get(best, -math.inf) - primary <= math.log(odds):
+            return result
+        joint = [result.agency, *[a for a in result.joint_agencies if a != best]]  # type: ignore[list-item]
+        return self._with_agency(result, best, joint,
+                                 f"corpus model: of the agencies matched, {best} is "
+                                 f"{min(math.exp(scores[best] - primary), 1e9):.0f}× likelier than "
+                                 f"{result.agency}; {result.reason}")
 
     def _to_desk(self, result: TriageResult, why: str) -> TriageResult:
         desk, p = self.models.desk.best(result.normalised)

@@ -100,9 +100,18 @@ def test_answers_the_keywords_were_sure_of_stand(second, route):
     assert second.revise(sure, 0.0) is sure
 
 
+def test_of_the_keywords_candidates_the_far_likelier_one_leads(second):
+    hot = result("hotline", "老板拖欠工资三个月不给", agency="municipal", joint=["urban_mgmt", "hrss"])
+    r = second.revise(hot, 0.0)
+    assert (r.agency, r.joint_agencies) == ("hrss", ["municipal", "urban_mgmt"])
+    assert "hrss is" in r.reason and "likelier than municipal" in r.reason
+    cautious = SecondOpinion(second.models, LEXICON, Thresholds(candidate_odds=1e12))
+    assert cautious.revise(hot, 0.0) is hot
+
+
 def test_the_keywords_agency_stands_unless_agency_min_is_set(second):
     hot = result("hotline", "老板拖欠工资三个月不给", agency="municipal", joint=["urban_mgmt"])
-    assert second.revise(hot, 0.0) is hot
+    assert second.revise(hot, 0.0) is hot  # hrss is likelier, but the keywords never named it
     eager = SecondOpinion(second.models, LEXICON, Thresholds(agency_min=0.9))
     r = eager.revise(hot, 0.0)
     assert (r.agency, r.joint_agencies) == ("hrss", ["municipal", "urban_mgmt"])
