@@ -105,8 +105,9 @@ def test_of_the_keywords_candidates_the_far_likelier_one_leads(second):
     r = second.revise(hot, 0.0)
     assert (r.agency, r.joint_agencies) == ("hrss", ["municipal", "urban_mgmt"])
     assert "hrss is" in r.reason and "likelier than municipal" in r.reason
-    cautious = SecondOpinion(second.models, LEXICON, Thresholds(candidate_odds=1e12))
-    assert cautious.revise(hot, 0.0) is hot
+    assert SecondOpinion(second.models, LEXICON, Thresholds(candidate_odds=None)).revise(hot, 0.0) is hot
+    close = result("hotline", "路灯坏了工资也不给", agency="municipal", joint=["hrss"])  # both matters
+    assert second.revise(close, 0.0) is close
 
 
 def test_the_keywords_agency_stands_unless_agency_min_is_set(second):
