@@ -99,12 +99,13 @@ def test_holdout_corpus_floor(clf, name):
 def test_written_corpus_floor(clf, name):
     """First scores, blind, with the second opinion trained on the older corpora only
     (docs/triage.md): a 2 missed, 97.2 % precision, 79.3 % overall; b 1, 97.3 %, 81.7 %; c 1,
-    98.6 %, 80.7 %; d 1, 95.2 %, 80.7 %. Now trained and tuned on: regression floors."""
+    98.6 %, 80.7 %; d 1, 95.2 %, 80.7 %. Now trained and tuned on (their errors read for the
+    lexicon, issue #4 follow-up): regression floors."""
     f = figures(clf, _rows(name))
     assert f["missed"] == 0
     assert f["precision"] >= 97.0
-    assert f["agency"] >= 87.0
-    assert f["overall"] >= 86.0
+    assert f["agency"] >= 93.0
+    assert f["overall"] >= 93.0
 
 
 def test_blind_corpus_floor(clf):
