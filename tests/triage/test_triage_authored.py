@@ -101,12 +101,13 @@ def test_written_corpus_floor(clf, name):
     the older corpora: a 2 missed, 97.2 % precision, 79.3 % overall; b 1, 97.3 %, 81.7 %; c 1,
     98.6 %, 80.7 %; d 1, 95.2 %, 80.7 %. e–h on the lexicon tuned on a–d's errors and the models
     trained on a–d too: e 0, 98.7 %, 88.3 %; f 3, 96.6 %, 83.7 %; g 0, 96.9 %, 89.7 %; h 0, 98.7 %,
-    89.7 %. Now trained and tuned on (their errors read): regression floors."""
+    89.7 %. Now trained and tuned on (their errors read, e–h's in a second lexicon round):
+    regression floors."""
     f = figures(clf, _rows(name))
     assert f["missed"] == 0
     assert f["precision"] >= 97.0
-    assert f["agency"] >= 93.0
-    assert f["overall"] >= 89.0
+    assert f["agency"] >= 95.0
+    assert f["overall"] >= 91.0
 
 
 def test_blind_corpus_floor(clf):
