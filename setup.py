@@ -52,7 +52,11 @@ def _extensions() -> list:
         _warn("Cython is not installed")
         return []
     try:
-        return cythonize(COMPILED, quiet=True, compiler_directives={"language_level": 3})
+        # annotation_typing off: annotations stay hints as in plain Python (Cython would otherwise
+        # refuse subclasses of list, dict, str ... and turn an int passed as float into a float);
+        # C types are declared with @cython.locals where they help
+        directives = {"language_level": 3, "annotation_typing": False}
+        return cythonize(COMPILED, quiet=True, compiler_directives=directives)
     except Exception as exc:
         _warn(f"cythonize failed ({exc})")
         return []

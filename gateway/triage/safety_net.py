@@ -14,10 +14,15 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.triage.result import EMERGENCY_ROUTES, TriageResult
+
+try:
+    import cython  # resolved by the compiler when this module is compiled (setup.py)
+except ImportError:  # plain Python without Cython installed
+    from gateway.triage import _shadow as cython
 
 MIN_CHARS = 8  # shorter calls carry too few n-grams to judge; the lexicon alone decides them
 
@@ -61,9 +66,16 @@ class DangerModel:
                    unseen=math.log(1 / denom[True]) - math.log(1 / denom[False]),
                    weights=weights, rows=docs[True] + docs[False])
 
+    @cython.locals(text=str, weights=dict, total=cython.double, w=cython.double, i=cython.Py_ssize_t)
     def score(self, text: str) -> float:
-        get, unseen = self.weights.get, self.unseen
-        return self.prior + sum([get(text[i:i + 2], unseen) for i in range(len(text) - 1)])
+        # the weights added one after the other from 0.0, as sum() does on Python 3.11 (later
+        # versions compensate rounding there); the same compiled and as plain Python
+        weights, unseen = self.weights, self.unseen
+        total = 0.0
+        for i in range(len(text) - 1):
+            w = weights.get(text[i:i + 2], unseen)
+            total += w
+        return self.prior + total
 
     def probability(self, text: str) -> float:
         return _odds_to_probability(self.score(text))
@@ -116,10 +128,12 @@ class GuardedClassifier:
         if score < self.log_odds:
             return result
         was = result.route + (f"/{result.agency}" if result.agency else "")
-        return replace(result, route="review", agency=None, joint_agencies=[], danger=True,
-                       reason=f"safety net: the wording reads like an emergency "
-                              f"(p={_odds_to_probability(score):.2f}) though the keywords said {was}; "
-                              f"a person decides. {result.reason}".strip())
+        reason = (f"safety net: the wording reads like an emergency (p={_odds_to_probability(score):.2f}) "
+                  f"though the keywords said {was}; a person decides. {result.reason}").strip()
+        # dataclasses.replace(result, route=…, agency=None, joint_agencies=[], danger=True, reason=…)
+        return TriageResult("review", None, [], result.linked_routes, result.category, result.subcategory,
+                            result.request_type, result.urgency, result.confidence, True, result.matched,
+                            result.normalised, reason, result.cues)
 
 
 def guard(classifier: object, config: object) -> object:
