@@ -4,7 +4,8 @@ Measures what ``linkage run`` loads: the lexicon with the safety net behind it (
 the keyword stage alone). Prints a table for people and, as its last line, one JSON object with
 ``utterances_per_s`` (per CPU second of one thread, i.e. one core), ``p99_ms`` (CPU time per
 utterance), ``p50_ms``,
-``load_ms``, wall-clock figures, a calibration figure of the machine, and a naive reference (a
+``load_ms``, ``compiled`` (whether the Cython-compiled triage modules are the ones imported),
+wall-clock figures, a calibration figure of the machine, and a naive reference (a
 Python loop testing every lexicon term with ``in``, matching only) beside the Aho-Corasick
 classifier.
 
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 from gateway.config import load_config
-from gateway.triage import Classifier
+from gateway.triage import Classifier, compiled_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "gateway.yaml"  # what `linkage run` loads: lexicon and safety net
@@ -121,8 +122,11 @@ def main() -> None:
         sum(range(1_000_000))
     calib_ms = (time.thread_time() - c0) / 5 * 1000
 
+    built = compiled_modules()
+    compiled = all(built.values())
     figures = {
         "utterances_per_s": round(per_s),
+        "compiled": compiled,
         "p50_ms": round(p50, 4),
         "p99_ms": round(p99, 4),
         "p99_wall_ms": round(p99_wall, 4),
@@ -137,6 +141,8 @@ def main() -> None:
         "naive_loop_match_only_per_s": round(naive_per_s),
     }
     print(f"{'measure':34}{'value':>14}")
+    shown = "yes" if compiled else ("partly" if any(built.values()) else "no (plain Python)")
+    print(f"{'compiled triage modules (Cython)':34}{shown:>14}")
     print(f"{'lexicon load (median of 3)':34}{load_ms:>12.1f}ms")
     print(f"{'terms and cues in the automaton':34}{clf.terms:>14}")
     print(f"{'corpus utterances / mean chars':34}{len(texts):>8} / {figures['mean_chars']:<5}")

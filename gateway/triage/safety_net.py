@@ -14,11 +14,16 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.triage.result import EMERGENCY_ROUTES, TriageResult
 from gateway.triage.second_opinion import CorpusModels, SecondOpinion, Thresholds
+
+try:
+    import cython  # resolved by the compiler when this module is compiled (setup.py)
+except ImportError:  # plain Python without Cython installed
+    from gateway.triage import _shadow as cython
 
 MIN_CHARS = 8  # shorter calls carry too few n-grams to judge; the lexicon alone decides them
 
@@ -62,9 +67,16 @@ class DangerModel:
                    unseen=math.log(1 / denom[True]) - math.log(1 / denom[False]),
                    weights=weights, rows=docs[True] + docs[False])
 
+    @cython.locals(text=str, weights=dict, total=cython.double, w=cython.double, i=cython.Py_ssize_t)
     def score(self, text: str) -> float:
-        get, unseen = self.weights.get, self.unseen
-        return self.prior + sum([get(text[i:i + 2], unseen) for i in range(len(text) - 1)])
+        # the weights added one after the other from 0.0, as sum() does on Python 3.11 (later
+        # versions compensate rounding there); the same compiled and as plain Python
+        weights, unseen = self.weights, self.unseen
+        total = 0.0
+        for i in range(len(text) - 1):
+            w = weights.get(text[i:i + 2], unseen)
+            total += w
+        return self.prior + total
 
     def probability(self, text: str) -> float:
         return _odds_to_probability(self.score(text))
@@ -126,10 +138,14 @@ class GuardedClassifier:
         score = self.model.score(result.normalised) if len(result.normalised) >= MIN_CHARS else -math.inf
         if result.route != "review" and score >= self.log_odds:
             was = result.route + (f"/{result.agency}" if result.agency else "")
-            result = replace(result, route="review", agency=None, joint_agencies=[], danger=True,
-                             reason=f"safety net: the wording reads like an emergency "
-                                    f"(p={_odds_to_probability(score):.2f}) though the keywords said {was}; "
-                                    f"a person decides. {result.reason}".strip())
+            p = _odds_to_probability(score)
+            reason = (f"safety net: the wording reads like an emergency (p={p:.2f}) "
+                      f"though the keywords said {was}; a person decides. {result.reason}").strip()
+            # dataclasses.replace(result, route="review", agency=None, joint_agencies=[], danger=True, …)
+            r = result
+            result = TriageResult("review", None, [], r.linked_routes, r.category, r.subcategory,
+                                  r.request_type, r.urgency, r.confidence, True, r.matched, r.normalised,
+                                  reason, r.cues)
         if self.second is None:
             return result
         # too short to judge is not judged safe: the second opinion may then send it to a desk only

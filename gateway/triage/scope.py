@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from gateway.triage.lexicon import Scope
 
 Cue = tuple[int, int, str]  # start, end, cue name (negation, past, boundary …)
 
 
-def outside(items: list, spans: list[tuple[int, int]]) -> list:
+def outside(items: list, spans: Collection[tuple[int, int]]) -> list:
     """Items (start, end, …) not strictly inside one of ``spans``.
 
     Used twice: a cue inside a longer cue goes (是不是 hides its 不是), and a cue inside a term is
