@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from telephony_wire import CAPTURES_LOCAL, Recorder, logged_in_client
@@ -37,7 +38,8 @@ def replay_agi(name: str, *, record_takes_s: float, command_timeout_s: float = 3
     published = Recorder()
     screening = Screening(transcribe=lambda p: defer.succeed(transcript),
                           classify=lambda t: dict(triage or {"route": "review", "danger": False}),
-                          tickets=Recorder(), hours_12345="08:00-20:00")
+                          tickets=Recorder(), hours_12345="08:00-20:00",
+                          now=lambda: datetime(2026, 11, 23, 10, 0))  # the capture was made in 12345's hours
     handlers = OverflowHandlers(screening, CallEvents(published), rec_dir, max_record_s=max_record_s,
                                 silence_s=3, run_blocking=lambda f, *a: defer.maybeDeferred(f, *a))
     reg = HandlerRegistry()
