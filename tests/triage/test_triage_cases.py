@@ -33,6 +33,15 @@ def test_negation_does_not_cross_a_contrast(clf):
     assert r.route == "fire"
 
 
+@pytest.mark.parametrize(("text", "word"), [("孩子 不是 是走丢了 到处找不着", "走丢了"),
+                                           ("不是 不是 我是说打架了 两个人", "打架")])
+def test_a_callers_correction_is_not_a_negation(clf, text, word):
+    # 不是 followed by the corrected account asserts what follows
+    r = clf.classify(text)
+    [m] = [m for m in r.matched if m.surface == word]
+    assert not m.negated and r.route == "police"
+
+
 # -- past events -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("text, want", [
     ("上次着火的那个楼道灯到现在还没人修", ("hotline", "municipal")),
