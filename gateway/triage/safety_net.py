@@ -181,4 +181,6 @@ def check_config(config: object) -> list[str]:
             CorpusModels.train(rows)
     except (CorpusError, OSError) as exc:
         return [f"gateway.yaml: triage.danger_corpus: {exc}"]
+    except ValueError as exc:  # the second opinion's models (too few classes)
+        return [f"gateway.yaml: triage.second_opinion: {exc} (or set second_opinion: null)"]
     return []

@@ -60,6 +60,8 @@ class CorpusModels:
     def train(cls, rows: Iterable[Row]) -> CorpusModels:
         """From labelled calls (``review`` ones teach the kind model what too little to go on looks like)."""
         rows = list(rows)
+        if not any(r in EMERGENCY_ROUTES for _, r, _ in rows) or not any(r == "hotline" for _, r, _ in rows):
+            raise ValueError("the second opinion needs emergency and hotline calls in its corpus")
         return cls(
             kind=NaiveBayes.train((t, "emergency" if r in EMERGENCY_ROUTES else r) for t, r, _ in rows),
             desk=NaiveBayes.train((t, r) for t, r, _ in rows if r in EMERGENCY_ROUTES),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -172,3 +173,15 @@ def test_packed_scores_match_the_plain_sums():
 def test_weights_too_large_for_the_packed_fields_are_refused():
     with pytest.raises(ValueError, match="too large"):
         NaiveBayes.train([("火" * 60_000, "fire"), ("灯", "municipal")], (1, 2), 0.1)
+
+
+def test_config_check_names_a_corpus_the_second_opinion_cannot_learn_from(config_dir):
+    from gateway.triage.safety_net import check_config
+
+    corpus = config_dir / "triage_corpus"
+    for f in corpus.glob("*.jsonl"):
+        f.unlink()
+    rows = [{"text": "有人拿刀砍人", "route": "police"}, {"text": "法院判决不公", "route": "not_accepted"}]
+    (corpus / "few.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    [error] = check_config(load_config(config_dir / "gateway.yaml"))
+    assert error.startswith("gateway.yaml: triage.second_opinion:") and "hotline" in error
