@@ -23,6 +23,7 @@ CHECKERS: list[str] = [
 #: without a speech model still runs: screening then sends every overflow caller to 110).
 WARNERS: list[str] = [
     "gateway.transcripts.checks:warn_transcripts",
+    "gateway.triage:warn_stale",
 ]
 
 

@@ -22,6 +22,20 @@ def compiled_modules() -> dict[str, bool]:
             for name in COMPILED_MODULES}
 
 
+def warn_stale(config: object = None) -> list[str]:
+    """``WARNERS`` entry: compiled modules older than their ``.py`` source shadow the edit."""
+    from pathlib import Path
+
+    out = []
+    for name, compiled in compiled_modules().items():
+        module = importlib.import_module(f"{__name__}.{name}")
+        source = Path(module.__file__ or "").with_name(f"{name}.py")
+        if compiled and source.is_file() and source.stat().st_mtime > Path(module.__file__).stat().st_mtime:
+            out.append(f"gateway/triage/{name}.py: newer than its compiled module, which is the one that "
+                       "runs: rebuild with `pip install -e .` (or `python setup.py build_ext --inplace`)")
+    return out
+
+
 __all__ = [
     "COMPILED_MODULES",
     "EMERGENCY_ROUTES",
@@ -33,4 +47,5 @@ __all__ = [
     "compiled_modules",
     "is_emergency",
     "load_classifier",
+    "warn_stale",
 ]

@@ -100,3 +100,22 @@ def test_pure_python_gives_what_compiled_gives():
     assert len(pure) == len(texts)
     for text, answer in zip(texts, pure, strict=True):
         assert json.dumps(clf.classify(text).to_dict(), ensure_ascii=False) == answer, text
+
+
+def test_config_check_warns_when_a_compiled_module_is_older_than_its_source(tmp_path, monkeypatch):
+    import os
+
+    import gateway.triage as triage
+    import gateway.triage.scope as scope
+
+    built, source = tmp_path / "scope.cpython-311-x86_64-linux-gnu.so", tmp_path / "scope.py"
+    built.write_bytes(b"")
+    source.write_text("")
+    os.utime(built, (1_000, 1_000))
+    monkeypatch.setattr(scope, "__file__", str(built))
+    monkeypatch.setattr(triage, "compiled_modules", lambda: {"scope": True})
+    [warning] = triage.warn_stale()
+    assert warning.startswith("gateway/triage/scope.py: newer than its compiled module")
+    os.utime(built, None)
+    os.utime(source, (1_000, 1_000))
+    assert triage.warn_stale() == []
