@@ -15,11 +15,15 @@ from gateway.triage.result import EMERGENCY_ROUTES, ROUTES, Match, TriageResult,
 COMPILED_MODULES = ("matcher", "classifier", "scope", "safety_net")
 
 
+def _files() -> dict[str, str]:
+    """Each module of ``COMPILED_MODULES`` → the file it was imported from."""
+    return {name: importlib.import_module(f"{__name__}.{name}").__file__ or "" for name in COMPILED_MODULES}
+
+
 def compiled_modules() -> dict[str, bool]:
     """For each module of ``COMPILED_MODULES``: is the compiled extension the one imported?"""
     suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-    return {name: (importlib.import_module(f"{__name__}.{name}").__file__ or "").endswith(suffixes)
-            for name in COMPILED_MODULES}
+    return {name: file.endswith(suffixes) for name, file in _files().items()}
 
 
 def warn_stale(config: object = None) -> list[str]:
@@ -27,10 +31,10 @@ def warn_stale(config: object = None) -> list[str]:
     from pathlib import Path
 
     out = []
-    for name, compiled in compiled_modules().items():
-        module = importlib.import_module(f"{__name__}.{name}")
-        source = Path(module.__file__ or "").with_name(f"{name}.py")
-        if compiled and source.is_file() and source.stat().st_mtime > Path(module.__file__).stat().st_mtime:
+    compiled = compiled_modules()
+    for name, file in _files().items():
+        source = Path(file).with_name(f"{name}.py")
+        if compiled.get(name) and source.is_file() and source.stat().st_mtime > Path(file).stat().st_mtime:
             out.append(f"gateway/triage/{name}.py: newer than its compiled module, which is the one that "
                        "runs: rebuild with `pip install -e .` (or `python setup.py build_ext --inplace`)")
     return out

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.triage.naive_bayes import ngrams
 from gateway.triage.result import EMERGENCY_ROUTES, TriageResult
-from gateway.triage.second_opinion import CorpusModels, SecondOpinion, Thresholds
+from gateway.triage.second_opinion import CorpusModels, SecondOpinion, Thresholds, corpus_problem
 
 try:
     import cython  # resolved by the compiler when this module is compiled (setup.py)
@@ -32,15 +33,15 @@ class CorpusError(ValueError):
     """A training corpus the net cannot use; the message names the file and line."""
 
 
-def grams(text: str) -> list[str]:
-    """Every two-character string of ``text``, in order (bigrams: as discriminating on our corpora
-    as 1- to 3-grams together, at a third of the cost per call)."""
-    return [text[i:i + 2] for i in range(len(text) - 1)]
+def _require_both(emergencies: int, others: int) -> None:
+    if not emergencies or not others:
+        raise CorpusError("the danger model needs emergency and non-emergency examples")
 
 
 @dataclass(frozen=True)
 class DangerModel:
-    """``score(text)``: log-odds that a normalised text is an emergency call."""
+    """``score(text)``: log-odds that a normalised text is an emergency call, from its bigrams (as
+    discriminating on our corpora as 1- to 3-grams together, at a third of the cost per call)."""
 
     prior: float
     unseen: float
@@ -54,9 +55,8 @@ class DangerModel:
         docs = {True: 0, False: 0}
         for text, emergency in samples:
             docs[emergency] += 1
-            counts[emergency].update(grams(text))
-        if not docs[True] or not docs[False]:
-            raise CorpusError("the danger model needs emergency and non-emergency examples")
+            counts[emergency].update(ngrams(text, (2,)))
+        _require_both(docs[True], docs[False])
         vocab = set(counts[True]) | set(counts[False])
         denom = {y: sum(counts[y].values()) + len(vocab) for y in (True, False)}
         weights = {
@@ -104,9 +104,14 @@ def read_rows(paths: Iterable[Path], normalise: Callable[[str], str]) -> list[tu
     return rows
 
 
+def danger_samples(rows: Iterable[tuple[str, str, str | None]]) -> list[tuple[str, bool]]:
+    """``(normalised text, route, agency)`` rows → the danger model's ``(text, is emergency)``."""
+    return [(text, route in EMERGENCY_ROUTES) for text, route, _ in rows]
+
+
 def read_corpus(paths: Iterable[Path], normalise: Callable[[str], str]) -> list[tuple[str, bool]]:
     """``{"text", "route"}`` JSON lines → ``(normalised text, is emergency)``."""
-    return [(text, route in EMERGENCY_ROUTES) for text, route, _ in read_rows(paths, normalise)]
+    return danger_samples(read_rows(paths, normalise))
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -133,7 +138,7 @@ class GuardedClassifier:
 
     def classify(self, text: str) -> TriageResult:
         result = self.classifier.classify(text)  # type: ignore[attr-defined]
-        if result.route in EMERGENCY_ROUTES:
+        if result.route in EMERGENCY_ROUTES or (result.route == "review" and self.second is None):
             return result
         score = self.model.score(result.normalised) if len(result.normalised) >= MIN_CHARS else -math.inf
         if result.route != "review" and score >= self.log_odds:
@@ -160,7 +165,7 @@ def guard(classifier: object, config: object) -> object:
         return classifier
     files = corpus_files(config.config_dir / triage.danger_corpus)  # type: ignore[attr-defined]
     rows = read_rows(files, classifier.normalise)  # type: ignore[attr-defined]
-    model = DangerModel.train((text, route in EMERGENCY_ROUTES) for text, route, _ in rows)
+    model = DangerModel.train(danger_samples(rows))
     second = None
     if triage.second_opinion is not None:
         second = SecondOpinion(CorpusModels.train(rows), classifier.lexicon,  # type: ignore[attr-defined]
@@ -169,18 +174,19 @@ def guard(classifier: object, config: object) -> object:
 
 
 def check_config(config: object) -> list[str]:
-    """``CHECKERS`` entry: the danger corpus exists and every line is usable."""
+    """``CHECKERS`` entry: the danger corpus exists, every line is usable and the models have the
+    classes they need (checked without training them: the gateway trains them once it starts)."""
     triage = config.gateway.triage  # type: ignore[attr-defined]
     if not triage.danger_corpus:
         return []
     try:
         files = corpus_files(config.config_dir / triage.danger_corpus)  # type: ignore[attr-defined]
         rows = read_rows(files, lambda t: t)
-        DangerModel.train((text, route in EMERGENCY_ROUTES) for text, route, _ in rows)
-        if triage.second_opinion is not None:
-            CorpusModels.train(rows)
+        emergencies = sum(e for _, e in danger_samples(rows))
+        _require_both(emergencies, len(rows) - emergencies)
     except (CorpusError, OSError) as exc:
         return [f"gateway.yaml: triage.danger_corpus: {exc}"]
-    except ValueError as exc:  # the second opinion's models (too few classes)
-        return [f"gateway.yaml: triage.second_opinion: {exc} (or set second_opinion: null)"]
+    problem = corpus_problem(rows) if triage.second_opinion is not None else None
+    if problem:
+        return [f"gateway.yaml: triage.second_opinion: {problem} (or set second_opinion: null)"]
     return []

@@ -35,7 +35,6 @@ from gateway.triage.lexicon import Lexicon
 from gateway.triage.naive_bayes import NaiveBayes
 from gateway.triage.result import EMERGENCY_ROUTES, TriageResult
 
-KINDS = ("emergency", "hotline", "not_accepted", "review")
 Row = tuple[str, str, "str | None"]  # normalised text, route, agency
 
 
@@ -50,6 +49,15 @@ class Thresholds:
     candidate_odds: float | None = 100.0  # among the keywords' own candidates (None: off)
 
 
+def corpus_problem(rows: list[Row]) -> str | None:
+    """Why the models cannot learn from ``rows`` (each needs two classes at least), or None."""
+    desks = {r for _, r, _ in rows if r in EMERGENCY_ROUTES}
+    agencies = {a for _, r, a in rows if r == "hotline" and a}
+    if len(desks) < 2 or len(agencies) < 2:
+        return "the second opinion needs emergency calls for two desks and hotline calls for two agencies"
+    return None
+
+
 @dataclass(frozen=True)
 class CorpusModels:
     kind: NaiveBayes
@@ -60,8 +68,9 @@ class CorpusModels:
     def train(cls, rows: Iterable[Row]) -> CorpusModels:
         """From labelled calls (``review`` ones teach the kind model what too little to go on looks like)."""
         rows = list(rows)
-        if not any(r in EMERGENCY_ROUTES for _, r, _ in rows) or not any(r == "hotline" for _, r, _ in rows):
-            raise ValueError("the second opinion needs emergency and hotline calls in its corpus")
+        problem = corpus_problem(rows)
+        if problem:
+            raise ValueError(problem)
         return cls(
             kind=NaiveBayes.train((t, "emergency" if r in EMERGENCY_ROUTES else r) for t, r, _ in rows),
             desk=NaiveBayes.train((t, r) for t, r, _ in rows if r in EMERGENCY_ROUTES),
