@@ -20,6 +20,7 @@ COMPILED = [
     "gateway/triage/classifier.py",
     "gateway/triage/scope.py",
     "gateway/triage/safety_net.py",
+    "gateway/triage/gram_table.py",
 ]
 
 

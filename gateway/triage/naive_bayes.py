@@ -12,10 +12,13 @@ import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add
 from struct import Struct
+
+from gateway.triage import gram_table
+from gateway.triage.gram_table import GramTable
 
 SCALE = 1 << 16  # fixed point: a weight w is stored as round(w * SCALE)
 FIELD = 32  # bits per class (a C unsigned int, unpacked by struct)
@@ -44,6 +47,8 @@ class NaiveBayes:
     priors: tuple[float, ...]
     costs: tuple[float, ...]  # log(total_c / α): what each known n-gram costs class c
     weights: dict[str, int]  # n-gram → its packed weights log((k + α) / α), see the module docstring
+    # the same weights in C arrays, summed in compiled code (gram_table.py); None as plain Python
+    table: GramTable | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def train(cls, samples: Iterable[tuple[str, str]], orders: Sequence[int] = (1, 2),
@@ -59,21 +64,24 @@ class NaiveBayes:
         classes = tuple(sorted(docs))
         vocab = set().union(*counts.values())
         total = sum(docs.values())
-        packed: dict[str, int] = dict.fromkeys(vocab, 1 << (FIELD * len(classes)))  # the count field
-        largest = 0
+        fields = {gram: [0] * len(classes) + [1] for gram in vocab}  # the last field counts the n-gram
         for k, c in enumerate(classes):
             for gram, n in counts[c].items():
-                w = round(math.log((n + alpha) / alpha) * SCALE)
-                packed[gram] += w << (FIELD * k)
-                largest = max(largest, w)
+                fields[gram][k] = round(math.log((n + alpha) / alpha) * SCALE)
+        largest = max((max(f) for f in fields.values()), default=0)
         if largest * len(orders) * MAX_CHARS >= 1 << FIELD:
             raise ValueError(f"an n-gram weight of {largest / SCALE:.1f} is too large for the packed fields")
+        packed = {gram: sum(w << (FIELD * k) for k, w in enumerate(f)) for gram, f in fields.items()}
+        table = None
+        if gram_table.COMPILED and set(orders) <= {1, 2}:
+            table = GramTable(fields.items(), len(classes) + 1, MAX_CHARS)
         return cls(
             classes=classes,
             orders=tuple(orders),
             priors=tuple(math.log(docs[c] / total) for c in classes),
             costs=tuple(math.log((sum(counts[c].values()) + alpha * len(vocab)) / alpha) for c in classes),
             weights=packed,
+            table=table,
         )
 
     @functools.cached_property
@@ -82,15 +90,18 @@ class NaiveBayes:
 
     def scores(self, text: str) -> list[float]:
         """Log-likelihood of each class (in ``classes`` order); unknown n-grams are left out."""
+        fields = self.table.sums(text) if self.table is not None else self._packed_sums(text)
+        known = fields[-1]
+        return [p - known * c + f / SCALE for p, c, f in zip(self.priors, self.costs, fields, strict=False)]
+
+    def _packed_sums(self, text: str) -> tuple[int, ...]:
         text = text[:MAX_CHARS]
         get = self.weights.get
         total = 0
         for n in self.orders:  # each order's n-grams made and looked up in C, not in a Python loop
             grams = text if n == 1 else map(add, text, text[1:]) if n == 2 else ngrams(text, (n,))
             total += sum(map(get, grams, repeat(0)))
-        fields = self._fields.unpack(total.to_bytes(self._fields.size, "little"))
-        known = fields[-1]
-        return [p - known * c + f / SCALE for p, c, f in zip(self.priors, self.costs, fields, strict=False)]
+        return self._fields.unpack(total.to_bytes(self._fields.size, "little"))
 
     def ranked(self, text: str) -> list[tuple[float, str]]:
         """``(posterior probability, class)`` of every class, most likely first."""

@@ -14,9 +14,11 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.triage import gram_table
+from gateway.triage.gram_table import BigramSum
 from gateway.triage.naive_bayes import ngrams
 from gateway.triage.result import EMERGENCY_ROUTES, TriageResult
 from gateway.triage.second_opinion import CorpusModels, SecondOpinion, Thresholds, corpus_problem
@@ -47,6 +49,8 @@ class DangerModel:
     unseen: float
     weights: dict[str, float]
     rows: int
+    # the same weights in C arrays, summed in compiled code (gram_table.py); None as plain Python
+    table: BigramSum | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def train(cls, samples: Iterable[tuple[str, bool]]) -> DangerModel:
@@ -63,14 +67,17 @@ class DangerModel:
             g: math.log((counts[True][g] + 1) / denom[True]) - math.log((counts[False][g] + 1) / denom[False])
             for g in vocab
         }
-        return cls(prior=math.log(docs[True] / docs[False]),
-                   unseen=math.log(1 / denom[True]) - math.log(1 / denom[False]),
-                   weights=weights, rows=docs[True] + docs[False])
+        unseen = math.log(1 / denom[True]) - math.log(1 / denom[False])
+        table = BigramSum(weights, unseen) if gram_table.COMPILED else None
+        return cls(prior=math.log(docs[True] / docs[False]), unseen=unseen, weights=weights,
+                   rows=docs[True] + docs[False], table=table)
 
     @cython.locals(text=str, weights=dict, total=cython.double, w=cython.double, i=cython.Py_ssize_t)
     def score(self, text: str) -> float:
         # the weights added one after the other from 0.0, as sum() does on Python 3.11 (later
-        # versions compensate rounding there); the same compiled and as plain Python
+        # versions compensate rounding there); the same in C (BigramSum) and as plain Python
+        if self.table is not None:
+            return self.prior + self.table.total(text)
         weights, unseen = self.weights, self.unseen
         total = 0.0
         for i in range(len(text) - 1):
