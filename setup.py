@@ -21,6 +21,7 @@ COMPILED = [
     "gateway/triage/scope.py",
     "gateway/triage/safety_net.py",
     "gateway/triage/gram_table.py",
+    "gateway/triage/automaton.py",
 ]
 
 

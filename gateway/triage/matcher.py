@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-import ahocorasick_rs
-
+from gateway.triage.automaton import Automaton, RustAutomaton, build
 from gateway.triage.lexicon import Lexicon
 
 # Payload kinds stored per key while building.
@@ -111,7 +110,7 @@ class Matcher:
 
     def _build(
         self, words: dict[str, list[tuple[str, int | str, int, str]]],
-    ) -> tuple[ahocorasick_rs.AhoCorasick | None, list[tuple], list[tuple[tuple[int, int, str, bool], ...]]]:
+    ) -> tuple[Automaton | RustAutomaton | None, list[tuple], list[tuple[tuple[int, int, str, bool], ...]]]:
         """The automaton and, by pattern index, what a hit does (so that a scan hardly branches).
 
         Payloads: ``(TERM, group, term)`` for one group term and nothing else, ``(PARTS, bits)``
@@ -139,8 +138,7 @@ class Matcher:
                          + tuple((ref, part, term, True) for ref, part, term in parts))
         if not words:
             return None, payloads, terms
-        automaton = ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard)
-        return automaton, payloads, terms
+        return build(list(words)), payloads, terms
 
     def scan(self, text: str, key: str) -> Scan:
         """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length).
@@ -159,7 +157,7 @@ class Matcher:
         bits = 0
         payloads = self._exact_payloads
         # The automata report hits in scan order (by end, the longest first; tests check it).
-        hits = self._exact.find_matches_as_indexes(text, overlapping=True) if self._exact else ()
+        hits = self._exact.find(text) if self._exact else ()
         for hit in hits:
             p = payloads[hit[0]]
             if p[0] is _PARTS:
@@ -179,7 +177,7 @@ class Matcher:
                     cues.append((s, e, name))
                 if reqs:
                     requests.update(reqs)
-        hits = self._sound.find_matches_as_indexes(key, overlapping=True) if self._sound else ()
+        hits = self._sound.find(key) if self._sound else ()
         if hits:
             solo = self._sound_solo
             sound_terms = self._sound_terms

@@ -15,10 +15,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import ahocorasick_rs
 import opencc
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
+
+from gateway.triage.automaton import Automaton, RustAutomaton, build
 
 # Private-use code points stand for toneless syllables, so a pinyin key has exactly one
 # character per input character and match positions carry over unchanged.
@@ -134,7 +135,7 @@ class Normaliser:
     ):
         self._t2s = opencc.OpenCC("t2s")
         # what OpenCC or char_map would change (set by prepare(); till then every text is converted)
-        self._changes: ahocorasick_rs.AhoCorasick | None = None
+        self._changes: Automaton | RustAutomaton | None = None
         self._char_map = dict(char_map or {})
         # characters OpenCC keeps (著 is also simplified) but callers mean otherwise (着); the
         # table is applied only when one of them is present (str.translate is slow on CJK text)
@@ -159,7 +160,7 @@ class Normaliser:
         if self._changes is None:
             keys = opencc_changes(self._t2s.config)
             if keys is not None:
-                self._changes = ahocorasick_rs.AhoCorasick(sorted(keys | set(self._char_map)))
+                self._changes = build(sorted(keys | set(self._char_map)))
         if self._pinyin is None:
             self._syllables: dict[str, str] = {}
             self._pinyin = build_pinyin_table(*self._fuzzy, syllables=self._syllables)
@@ -183,10 +184,12 @@ class Normaliser:
         return "".join(out)
 
     def text(self, raw: str) -> str:
-        """The form every lexicon term and every transcript is matched in."""
+        """The form every lexicon term and every transcript is matched in; a text that is no valid
+        Unicode (a lone surrogate) raises UnicodeEncodeError, a ValueError."""
         simplified = unicodedata.normalize("NFKC", raw)
+        simplified.encode()  # the check; cheaper than a search for U+D800–U+DFFF
         # text with no key OpenCC changes and no char_map character goes through both unchanged
-        if self._changes is None or self._changes.find_matches_as_indexes(simplified):
+        if self._changes is None or self._changes.contains(simplified):
             simplified = self._t2s.convert(simplified)
             if self._has_mapped is not None and self._has_mapped(simplified):
                 simplified = simplified.translate(self._chars)
