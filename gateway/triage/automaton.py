@@ -5,15 +5,20 @@ when the module is compiled, else ``ahocorasick_rs`` (faster than any plain-Pyth
 report every occurrence of every pattern, overlapping, by end and, of those ending together, the
 longest first, as ``(pattern index, start, end)`` in characters of the text.
 
+With an ``alias`` table (code point → character), a text character is read as its alias: the
+matcher finds homophones by searching the transcript as if written in pinyin keys, without
+writing that key string.
+
 The trie's edges are kept per state as a sorted run of (character number, child) pairs and found
 by binary search; the root, which has most of them, has a table by character number.
 """
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ahocorasick_rs
 
@@ -23,24 +28,38 @@ except ImportError:  # plain Python without Cython installed
     from gateway.triage import _shadow as cython
 
 COMPILED = cython.compiled
+_LIST_END = 0xA000  # RustAutomaton translates code points below this with a list (faster than a dict)
 
 
 class RustAutomaton:
     """``ahocorasick_rs`` behind the interface of :class:`Automaton` (used as plain Python)."""
 
-    def __init__(self, patterns: Sequence[str]):
+    def __init__(self, patterns: Sequence[str], alias: Mapping[int, str] | None = None):
         self._ac = ahocorasick_rs.AhoCorasick(list(patterns), matchkind=ahocorasick_rs.MatchKind.Standard)
+        self._alias = dict(alias or {})
+        table: list[int | str] = list(range(_LIST_END))  # identity, but for the aliases
+        for cp, c in self._alias.items():
+            if cp < _LIST_END:
+                table[cp] = c
+        self._list = table
+        self._beyond = re.compile(f"[^\\x00-{chr(_LIST_END - 1)}]").search
+
+    def _read(self, text: str) -> str:
+        if not self._alias:
+            return text
+        return text.translate(self._alias if self._beyond(text) else self._list)
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
-        return self._ac.find_matches_as_indexes(text, overlapping=True)
+        return self._ac.find_matches_as_indexes(self._read(text), overlapping=True)
 
     def contains(self, text: str) -> bool:
-        return bool(self._ac.find_matches_as_indexes(text))
+        return bool(self._ac.find_matches_as_indexes(self._read(text)))
 
 
 @cython.cclass
 class Automaton:
-    """Every pattern (non-empty, distinct) found in a text: :meth:`find`, :meth:`contains`."""
+    """Every pattern (non-empty, distinct) found in a text (each character read as its ``alias``,
+    if it has one): :meth:`find`, :meth:`contains`."""
 
     _top = cython.declare(cython.Py_ssize_t)  # code points below this may have a number
     _number = cython.declare(cython.int[:])  # code point → character number (−1: in no pattern)
@@ -53,7 +72,7 @@ class Automaton:
     _link = cython.declare(cython.int[:])  # state → nearest suffix state spelling a pattern (0: none)
     _depth = cython.declare(cython.int[:])  # state → length of what it spells
 
-    def __init__(self, patterns: Sequence[str]):
+    def __init__(self, patterns: Sequence[str], alias: Mapping[int, str] | None = None):
         chars = sorted({c for p in patterns for c in p})
         number = {c: i for i, c in enumerate(chars)}
         children: list[dict[int, int]] = [{}]
@@ -93,10 +112,13 @@ class Automaton:
                 edge_char.append(c)
                 edge_to.append(kids[c])
         first.append(len(edge_char))
-        self._top = max(map(ord, chars), default=0) + 1
+        codes = {ord(c): i for c, i in number.items()}
+        for cp, c in (alias or {}).items():  # a character with an alias is read as that, and only that
+            codes[cp] = number.get(c, -1)
+        self._top = max(codes, default=0) + 1
         self._number = array("i", [-1]) * self._top
-        for c, i in number.items():
-            self._number[ord(c)] = i
+        for cp, i in codes.items():
+            self._number[cp] = i
         root = array("i", [0]) * max(1, len(chars))
         for c, child in children[0].items():
             root[c] = child
@@ -168,6 +190,6 @@ class Automaton:
         return False
 
 
-def build(patterns: Sequence[str]) -> Automaton | RustAutomaton:
+def build(patterns: Sequence[str], alias: Mapping[int, str] | None = None) -> Automaton | RustAutomaton:
     """The automaton of ``patterns``: compiled C arrays when this module is compiled, else Rust's."""
-    return Automaton(patterns) if COMPILED else RustAutomaton(patterns)
+    return Automaton(patterns, alias) if COMPILED else RustAutomaton(patterns, alias)

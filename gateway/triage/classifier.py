@@ -17,11 +17,6 @@ from gateway.triage.normalise import Normaliser
 from gateway.triage.result import Match, TriageResult
 from gateway.triage.scope import Cue, flags, outside
 
-try:
-    import cython  # resolved by the compiler when this module is compiled (setup.py)
-except ImportError:  # plain Python without Cython installed
-    from gateway.triage import _shadow as cython
-
 # Request types, most specific first: a call that reports and asks is a report.
 _RT_ORDER = ("report", "complaint", "suggestion", "consultation", "help")
 _EXTRA = 0.3  # weight of each further term of an agency
@@ -55,26 +50,6 @@ def _specificity(length: int) -> float:
 _SPECIFICITY = [_specificity(n) for n in range(64)]  # by length, looked up in the hot path
 
 
-@cython.locals(text=str, strs=list, ch=cython.Py_UCS4, cp=cython.Py_ssize_t, n=cython.Py_ssize_t)
-def _pinyin_key(text: str, strs: list, beyond: dict) -> str:
-    """``Normaliser.pinyin_key`` as a loop, used when compiled: ``strs`` holds the key of each code
-    point below its length (None where the character stays), ``beyond`` the keys of the others.
-
-    Compiled, this is several times faster than ``str.translate``, which makes an int object and
-    a lookup call per character; as plain Python it is slower, so there ``translate`` is used.
-    """
-    out = []
-    n = len(strs)
-    for ch in text:
-        cp = ord(ch)
-        k = strs[cp] if cp < n else beyond.get(cp)
-        if k is None:
-            out.append(ch)
-        else:
-            out.append(k)
-    return "".join(out)
-
-
 class Classifier:
     """Built once from a lexicon; :meth:`classify` is pure and safe to call from many threads."""
 
@@ -83,11 +58,7 @@ class Classifier:
         self.review_below = review_below
         self._norm = Normaliser(lexicon.fillers, lexicon.pinyin_initials, lexicon.pinyin_finals,
                                 lexicon.char_map)
-        self._norm.prepare()
-        self._beyond_key_list, self._key_list, self._key_dict = self._norm.key_tables()
-        # the same table as one-character strings (None: the character stays), for _pinyin_key
-        self._key_strs = [k if isinstance(k, str) else None for k in self._key_list]
-        self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_key, self._norm.phrase_key)
+        self._matcher = Matcher(lexicon, self._norm.term, self._norm.pinyin_table(), self._norm.phrase_key)
         self._combos = lexicon.combos
         self._priority = {r: i for i, r in enumerate(lexicon.route_priority)}
         self._hfactor = lexicon.homophone_factor
@@ -119,11 +90,7 @@ class Classifier:
 
     def _matches(self, text: str) -> tuple[list[Match], list[_Source], list[Cue], set[str]]:
         """Matches in order of start, where each comes from, active scope cues, request types."""
-        if cython.compiled:  # Normaliser.pinyin_key, inlined
-            key = _pinyin_key(text, self._key_strs, self._key_dict)
-        else:
-            key = text.translate(self._key_dict if self._beyond_key_list(text) else self._key_list)
-        found = self._matcher.scan(text, key)
+        found = self._matcher.scan(text)
         targets, cues = found.targets, found.cues
         spans = set()
         nested = False  # True unless each target starts where the one before it ended, or later

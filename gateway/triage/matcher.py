@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from gateway.triage.automaton import Automaton, RustAutomaton, build
@@ -63,9 +63,13 @@ class _ComboBits:
 
 
 class Matcher:
-    """Two automata: exact characters, and pinyin keys for homophone errors (terms of ≥ 2 chars)."""
+    """Two automata: exact characters, and pinyin keys for homophone errors (terms of ≥ 2 chars).
 
-    def __init__(self, lexicon: Lexicon, norm: Callable[[str], str], pinyin: Callable[[str], str],
+    ``pinyin`` maps each code point that has a pinyin key to it: the sound automaton reads a
+    transcript through it, as the keys of its characters.
+    """
+
+    def __init__(self, lexicon: Lexicon, norm: Callable[[str], str], pinyin: Mapping[int, str],
                  phrase_pinyin: Callable[[str], str] | None = None):
         self._light = frozenset(lexicon.light_chars)
         self._combo_bits = _ComboBits([len(c.parts) for c in lexicon.combos])
@@ -78,7 +82,7 @@ class Matcher:
                 return
             exact.setdefault(t, []).append((*payload, t))
             if homophones and len(t) >= 2:
-                keys = {pinyin(t)}
+                keys = {t.translate(pinyin)}
                 if phrase_pinyin is not None:
                     keys.add(phrase_pinyin(t))  # the reading in context: 着火 is zhao huo
                 for k in keys:
@@ -98,7 +102,7 @@ class Matcher:
             for term in cues:
                 add(term, (REQUEST, rt, 0), False)
         self._exact, self._exact_payloads, self._exact_parts = self._build(exact)
-        self._sound, _, sound_terms = self._build(sound)
+        self._sound, _, sound_terms = self._build(sound, pinyin)
         self._sound_solo = [terms[0] if len(terms) == 1 else None for terms in sound_terms]
         # with each term, where a sound-alike must keep its character to count: content characters
         light = self._light
@@ -109,7 +113,7 @@ class Matcher:
         self.size = len(exact)
 
     def _build(
-        self, words: dict[str, list[tuple[str, int | str, int, str]]],
+        self, words: dict[str, list[tuple[str, int | str, int, str]]], alias: Mapping[int, str] | None = None,
     ) -> tuple[Automaton | RustAutomaton | None, list[tuple], list[tuple[tuple[int, int, str, bool], ...]]]:
         """The automaton and, by pattern index, what a hit does (so that a scan hardly branches).
 
@@ -138,10 +142,10 @@ class Matcher:
                          + tuple((ref, part, term, True) for ref, part, term in parts))
         if not words:
             return None, payloads, terms
-        return build(list(words)), payloads, terms
+        return build(list(words), alias), payloads, terms
 
-    def scan(self, text: str, key: str) -> Scan:
-        """Every hit in ``text`` (normalised) and its pinyin ``key`` (same length).
+    def scan(self, text: str) -> Scan:
+        """Every hit in ``text`` (normalised), by its characters and by their pinyin keys.
 
         A sound-alike counts only if it keeps a content character of the term in place: a
         recogniser rarely gets every character of a word wrong (路等 keeps 路 of 路灯), while chance
@@ -177,7 +181,7 @@ class Matcher:
                     cues.append((s, e, name))
                 if reqs:
                     requests.update(reqs)
-        hits = self._sound.find(key) if self._sound else ()
+        hits = self._sound.find(text) if self._sound else ()
         if hits:
             solo = self._sound_solo
             sound_terms = self._sound_terms

@@ -12,7 +12,7 @@ import re
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import opencc
@@ -24,7 +24,6 @@ from gateway.triage.automaton import Automaton, RustAutomaton, build
 # Private-use code points stand for toneless syllables, so a pinyin key has exactly one
 # character per input character and match positions carry over unchanged.
 _PUA_BASE = 0xE000
-_LIST_END = 0xA000  # pinyin keys of code points below this are looked up in a list
 _PUNCT = "，。！？、；：“”‘’（）《》【】,.!?;:'\"()[]<>…—~-·/\\|*#@&%$^_=+`"
 
 
@@ -152,7 +151,6 @@ class Normaliser:
         self._strip_rest = None if multis else re.compile(f"[{chars}]")
         self._fuzzy = (tuple(initials), tuple(finals))
         self._pinyin: dict[int, str] | None = None
-        self._beyond_list = re.compile(f"[^\\x00-{chr(_LIST_END - 1)}]").search
 
     def prepare(self) -> None:
         """Build the pinyin table now (about 40k entries) rather than on first use, and learn which
@@ -164,11 +162,6 @@ class Normaliser:
         if self._pinyin is None:
             self._syllables: dict[str, str] = {}
             self._pinyin = build_pinyin_table(*self._fuzzy, syllables=self._syllables)
-            # str.translate looks a list up faster than a dict; identity is the code point itself
-            self._key_list: list[int | str] = list(range(_LIST_END))
-            for cp, key in self._pinyin.items():
-                if cp < _LIST_END:
-                    self._key_list[cp] = key
 
     def phrase_key(self, term: str) -> str:
         """The pinyin key of a lexicon term read as a phrase (pypinyin picks each reading in context)."""
@@ -202,16 +195,12 @@ class Normaliser:
         simplified = self._t2s.convert(unicodedata.normalize("NFKC", raw)).translate(self._chars)
         return re.sub(rf"[\s{re.escape(_PUNCT)}]", "", simplified.lower())
 
-    def key_tables(self) -> tuple[Callable[[str], object], list[int | str], dict[int, str]]:
-        """What :meth:`pinyin_key` uses, for callers that inline it: a search for characters past
-        the list, a list table (for CJK up to U+9FFF; faster than a dict) and the full dict."""
+    def pinyin_table(self) -> dict[int, str]:
+        """Code point → its pinyin key (one private-use character per syllable), for every
+        character that has one (:func:`build_pinyin_table`)."""
         self.prepare()
-        return self._beyond_list, self._key_list, self._pinyin  # type: ignore[return-value]
+        return self._pinyin  # type: ignore[return-value]
 
     def pinyin_key(self, text: str) -> str:
         """One private-use character per CJK character (its syllable); others unchanged."""
-        if self._pinyin is None:
-            self.prepare()
-        if self._beyond_list(text):
-            return text.translate(self._pinyin)  # type: ignore[arg-type]
-        return text.translate(self._key_list)
+        return text.translate(self.pinyin_table())
