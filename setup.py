@@ -22,6 +22,10 @@ COMPILED = [
     "gateway/triage/safety_net.py",
     "gateway/triage/gram_table.py",
     "gateway/triage/automaton.py",
+    "gateway/triage/naive_bayes.py",
+    "gateway/triage/second_opinion.py",
+    "gateway/triage/normalise.py",
+    "gateway/triage/result.py",
 ]
 
 
@@ -43,6 +47,10 @@ class OptionalBuildExt(build_ext):
             super().build_extension(ext)
         except Exception as exc:
             _warn(f"compiling {ext.name} failed ({exc})")
+            # an extension left from an earlier build would shadow the source it no longer matches
+            stale = self.get_ext_fullpath(ext.name)
+            if os.path.exists(stale):
+                os.remove(stale)
 
 
 def _extensions() -> list:

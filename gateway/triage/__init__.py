@@ -12,7 +12,8 @@ from gateway.triage.lexicon import LexiconError
 from gateway.triage.result import EMERGENCY_ROUTES, ROUTES, Match, TriageResult, is_emergency
 
 # compiled by Cython when it and a C compiler are at hand (setup.py); the .py files are the source
-COMPILED_MODULES = ("matcher", "classifier", "scope", "safety_net", "gram_table", "automaton")
+COMPILED_MODULES = ("matcher", "classifier", "scope", "safety_net", "gram_table", "automaton",
+                    "naive_bayes", "second_opinion", "normalise", "result")
 
 
 def _files() -> dict[str, str]:

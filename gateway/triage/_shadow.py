@@ -8,6 +8,7 @@ False.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +16,14 @@ compiled = False
 
 
 class _CType:
-    """A C type named in ``@cython.locals``; ``int[:]`` (a memoryview type) is one too."""
+    """A C type named in ``@cython.locals``; ``int[:]`` (a memoryview type) is one too, and
+    ``int[8]`` a C array type."""
 
-    def __getitem__(self, _dims: Any) -> _CType:
-        return self
+    def __init__(self, size: Any = None):
+        self.size = size
+
+    def __getitem__(self, dims: Any) -> _CType:
+        return _CType(dims) if isinstance(dims, builtins.int) else self
 
 
 int = double = longlong = ulonglong = Py_ssize_t = Py_UCS4 = bint = _CType()
@@ -29,8 +34,11 @@ def locals(**_types: Any) -> Callable[[Any], Any]:
     return lambda function: function
 
 
-def declare(_type: Any, value: Any = None, **_visibility: Any) -> Any:
-    """``cython.declare(type, value)``: a typed variable when compiled; the value otherwise."""
+def declare(ctype: Any, value: Any = None, **_visibility: Any) -> Any:
+    """``cython.declare(type, value)``: a typed variable when compiled; the value otherwise (a
+    list of zeros for a C array)."""
+    if isinstance(ctype, _CType) and ctype.size is not None:
+        return [0] * ctype.size
     return value
 
 
@@ -61,4 +69,9 @@ inline = cfunc
 
 def returns(_type: Any) -> Callable[[Any], Any]:
     """``@cython.returns(type)``: the C return type of a ``cfunc``."""
+    return lambda function: function
+
+
+def exceptval(*_value: Any, check: bool = True) -> Callable[[Any], Any]:
+    """``@cython.exceptval(check=False)``: a ``cfunc`` that never raises (no check after a call)."""
     return lambda function: function

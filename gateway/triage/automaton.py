@@ -133,6 +133,7 @@ class Automaton:
     @cython.locals(state=cython.int, c=cython.int, lo=cython.Py_ssize_t, hi=cython.Py_ssize_t,
                    mid=cython.Py_ssize_t)
     @cython.returns(cython.int)
+    @cython.exceptval(check=False)  # raises nothing: no error check after each call
     def _step(self, state: int, c: int) -> int:
         """The state after ``state`` reads character number ``c`` (≥ 0)."""
         while state:

@@ -73,7 +73,7 @@ class NaiveBayes:
             raise ValueError(f"an n-gram weight of {largest / SCALE:.1f} is too large for the packed fields")
         packed = {gram: sum(w << (FIELD * k) for k, w in enumerate(f)) for gram, f in fields.items()}
         table = None
-        if gram_table.COMPILED and set(orders) <= {1, 2}:
+        if gram_table.COMPILED and set(orders) <= {1, 2} and len(classes) < gram_table.MAX_WIDTH:
             table = GramTable(fields.items(), len(classes) + 1, MAX_CHARS)
         return cls(
             classes=classes,
@@ -88,11 +88,22 @@ class NaiveBayes:
     def _fields(self) -> Struct:
         return Struct(f"<{len(self.classes) + 1}I")
 
-    def scores(self, text: str) -> list[float]:
-        """Log-likelihood of each class (in ``classes`` order); unknown n-grams are left out."""
-        fields = self.table.sums(text) if self.table is not None else self._packed_sums(text)
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        return {c: k for k, c in enumerate(self.classes)}
+
+    def scores(self, text: str, classes: Sequence[str] | None = None) -> list[float]:
+        """Log-likelihood of each class (in ``classes`` order; of every class if None; a class the
+        model does not know raises KeyError); unknown n-grams are left out."""
+        ks = range(len(self.classes)) if classes is None else [self._index[c] for c in classes]
+        if self.table is None:
+            fields = self._packed_sums(text)
+            fields = [*(fields[k] for k in ks), fields[-1]]
+        else:  # only the fields asked for are summed: 3 of 21 agencies is a seventh of the work
+            fields = self.table.sums(text, None if classes is None else [*ks, len(self.classes)])
         known = fields[-1]
-        return [p - known * c + f / SCALE for p, c, f in zip(self.priors, self.costs, fields, strict=False)]
+        priors, costs = self.priors, self.costs
+        return [priors[k] - known * costs[k] + f / SCALE for k, f in zip(ks, fields, strict=False)]
 
     def _packed_sums(self, text: str) -> tuple[int, ...]:
         text = text[:MAX_CHARS]

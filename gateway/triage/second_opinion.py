@@ -128,7 +128,8 @@ class SecondOpinion:
         than the keywords' first choice leads (their scores are often close: 漏水 in a flat with a
         landlord names water and housing alike)."""
         model = self.models.agency
-        scores = dict(zip(model.classes, model.scores(result.normalised), strict=True))
+        asked = [a for a in (result.agency, *result.joint_agencies) if a in model.classes]
+        scores = dict(zip(asked, model.scores(result.normalised, asked), strict=True))
         primary = scores.get(result.agency, -math.inf)  # type: ignore[arg-type]
         best = max(result.joint_agencies, key=lambda a: scores.get(a, -math.inf))
         if scores.get(best, -math.inf) - primary <= math.log(odds):

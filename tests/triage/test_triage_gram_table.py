@@ -73,3 +73,22 @@ def test_the_models_use_the_tables_exactly_when_compiled():
     model = NaiveBayes.train(_rows())
     danger = DangerModel.train([(t, label == "x") for t, label in _rows()])
     assert (model.table is not None) == (danger.table is not None) == gram_table.COMPILED
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_gram_table_sums_only_the_columns_asked_for(module):
+    table = module.GramTable([("a", [1, 2, 3, 1]), ("ab", [4, 5, 6, 1])], 4, 100)
+    assert table.sums("abab") == [10, 14, 18, 4]
+    assert table.sums("abab", [2, 0, 3]) == [18, 10, 4]
+    assert table.sums("abab", []) == []
+    with pytest.raises(IndexError, match=r"outside 0\.\.3"):
+        table.sums("abab", [4])
+
+
+def test_scores_of_some_classes_are_those_of_all_classes():
+    model = NaiveBayes.train(_rows())
+    for text in _texts(50):
+        every = dict(zip(model.classes, model.scores(text), strict=True))
+        assert model.scores(text, ["z", "x"]) == [every["z"], every["x"]]
+    with pytest.raises(KeyError):
+        model.scores("路灯", ["nobody"])
