@@ -21,10 +21,39 @@ from pypinyin.pinyin_dict import pinyin_dict
 
 from gateway.triage.automaton import Automaton, RustAutomaton, build
 
+try:
+    import cython  # resolved by the compiler when this module is compiled (setup.py)
+except ImportError:  # plain Python without Cython installed
+    from gateway.triage import _shadow as cython
+
 # Private-use code points stand for toneless syllables, so a pinyin key has exactly one
 # character per input character and match positions carry over unchanged.
 _PUA_BASE = 0xE000
 _PUNCT = "，。！？、；：“”‘’（）《》【】,.!?;:'\"()[]<>…—~-·/\\|*#@&%$^_=+`"
+
+
+@cython.locals(text=str, drop=bytes, top=cython.Py_ssize_t, n=cython.Py_ssize_t, i=cython.Py_ssize_t,
+               start=cython.Py_ssize_t, cp=cython.Py_ssize_t)
+def _strip(text: str, drop: bytes) -> str:
+    """``text`` without the characters whose code point is set in ``drop``; a lone surrogate (no
+    valid Unicode) raises UnicodeEncodeError. One compiled pass in place of split, join and a
+    regular expression (as plain Python those are faster, and are used)."""
+    parts = []
+    top = len(drop)
+    n = len(text)
+    start = 0
+    for i in range(n):
+        cp = ord(text[i])
+        if 0xD800 <= cp <= 0xDFFF:
+            raise UnicodeEncodeError("utf-8", text, i, i + 1, "surrogates not allowed")
+        if cp < top and drop[cp]:
+            if i > start:
+                parts.append(text[start:i])
+            start = i + 1
+    if start == 0:
+        return text
+    parts.append(text[start:n])
+    return "".join(parts)
 
 
 def _toneless(reading: str) -> str:
@@ -149,6 +178,11 @@ class Normaliser:
         # Without multi-character fillers every removal is of one character, so whitespace can go
         # first (str.split's whitespace is the pattern's \s) and the rest with a plain class.
         self._strip_rest = None if multis else re.compile(f"[{chars}]")
+        # the same removals as a table by code point, for _strip (whitespace is str.isspace's,
+        # which is split's and the pattern's \s: all of it below U+3001)
+        dropped = {ord(c) for c in "".join(singles) + _PUNCT}
+        dropped |= {cp for cp in range(0x3001) if chr(cp).isspace()}
+        self._drop = None if multis else bytes(cp in dropped for cp in range(max(dropped) + 1))
         self._fuzzy = (tuple(initials), tuple(finals))
         self._pinyin: dict[int, str] | None = None
 
@@ -180,12 +214,16 @@ class Normaliser:
         """The form every lexicon term and every transcript is matched in; a text that is no valid
         Unicode (a lone surrogate) raises UnicodeEncodeError, a ValueError."""
         simplified = unicodedata.normalize("NFKC", raw)
-        simplified.encode()  # the check; cheaper than a search for U+D800–U+DFFF
+        fused = cython.compiled and self._drop is not None
+        if not fused:
+            simplified.encode()  # the check (_strip does it when fused); cheaper than a search
         # text with no key OpenCC changes and no char_map character goes through both unchanged
         if self._changes is None or self._changes.contains(simplified):
             simplified = self._t2s.convert(simplified)
             if self._has_mapped is not None and self._has_mapped(simplified):
                 simplified = simplified.translate(self._chars)
+        if fused:
+            return _strip(simplified.lower(), self._drop)  # type: ignore[arg-type]
         if self._strip_rest is None:
             return self._strip.sub("", simplified.lower())
         return self._strip_rest.sub("", "".join(simplified.lower().split()))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import ahocorasick_rs
 import opencc
+import pytest
 
 from gateway.triage.matcher import _ComboBits
 from gateway.triage.normalise import _PUNCT, Normaliser, opencc_changes
@@ -96,3 +97,16 @@ def test_unreadable_opencc_config_means_converting_every_text(tmp_path):
     assert opencc_changes(str(bad)) is None
     n = Normaliser(["嗯"])
     assert n.text("樓道燈壞了") == "楼道灯坏了"  # not prepared: OpenCC for every text
+
+
+def test_strip_drops_what_the_pattern_drops_and_refuses_surrogates():
+    from gateway.triage.normalise import _strip
+
+    n = Normaliser(["嗯", "啊"])
+    assert n._drop is not None
+    every_space = "".join(chr(cp) for cp in range(0x110000) if chr(cp).isspace())
+    for text in [*corpus(), every_space + "路灯，坏了！嗯", "", "   ", "不变"]:
+        low = text.lower()
+        assert _strip(low, n._drop) == n._strip_rest.sub("", "".join(low.split())), text
+    with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+        _strip("路\ud800灯", n._drop)
