@@ -149,22 +149,29 @@ class Automaton:
             state = self._fail[state]
         return self._root[c]
 
+    @cython.cfunc
+    @cython.inline
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    @cython.locals(text=str, i=cython.Py_ssize_t, n=cython.Py_ssize_t, cp=cython.Py_ssize_t,
-                   state=cython.int, c=cython.int, s=cython.int, out=list)
+    @cython.locals(state=cython.int, cp=cython.Py_ssize_t, c=cython.int)
+    @cython.returns(cython.int)
+    @cython.exceptval(check=False)
+    def _read(self, state: int, cp: int) -> int:
+        """The state after ``state`` reads code point ``cp`` (the root after a character of no pattern)."""
+        c = self._number[cp] if cp < self._top else -1
+        return self._step(state, c) if c >= 0 else 0
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    @cython.locals(text=str, i=cython.Py_ssize_t, n=cython.Py_ssize_t, state=cython.int, s=cython.int,
+                   out=list)
     def find(self, text: str) -> list[tuple[int, int, int]]:
         """``(pattern index, start, end)`` of every occurrence: by end, the longest first."""
         out = []
         state = 0
         n = len(text)
         for i in range(n):
-            cp = ord(text[i])
-            c = self._number[cp] if cp < self._top else -1
-            if c < 0:
-                state = 0  # a character of no pattern: nothing spans it
-                continue
-            state = self._step(state, c)
+            state = self._read(state, ord(text[i]))
             s = state if self._pattern[state] >= 0 else self._link[state]
             while s:
                 out.append((self._pattern[s], i + 1 - self._depth[s], i + 1))
@@ -173,19 +180,13 @@ class Automaton:
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    @cython.locals(text=str, i=cython.Py_ssize_t, n=cython.Py_ssize_t, cp=cython.Py_ssize_t,
-                   state=cython.int, c=cython.int)
+    @cython.locals(text=str, i=cython.Py_ssize_t, n=cython.Py_ssize_t, state=cython.int)
     def contains(self, text: str) -> bool:
         """Whether any pattern occurs in ``text``."""
         state = 0
         n = len(text)
         for i in range(n):
-            cp = ord(text[i])
-            c = self._number[cp] if cp < self._top else -1
-            if c < 0:
-                state = 0
-                continue
-            state = self._step(state, c)
+            state = self._read(state, ord(text[i]))
             if self._pattern[state] >= 0 or self._link[state]:
                 return True
         return False
