@@ -37,7 +37,8 @@ class RustAutomaton:
     def __init__(self, patterns: Sequence[str], alias: Mapping[int, str] | None = None):
         self._ac = ahocorasick_rs.AhoCorasick(list(patterns), matchkind=ahocorasick_rs.MatchKind.Standard)
         self._alias = dict(alias or {})
-        table: list[int | str] = list(range(_LIST_END))  # identity, but for the aliases
+        # identity, but for the aliases (only built when there are any)
+        table: list[int | str] = list(range(_LIST_END)) if self._alias else []
         for cp, c in self._alias.items():
             if cp < _LIST_END:
                 table[cp] = c

@@ -183,6 +183,7 @@ class Normaliser:
         dropped = {ord(c) for c in "".join(singles) + _PUNCT}
         dropped |= {cp for cp in range(0x3001) if chr(cp).isspace()}
         self._drop = None if multis else bytes(cp in dropped for cp in range(max(dropped) + 1))
+        self._fused = cython.compiled and self._drop is not None  # text() uses _strip
         self._fuzzy = (tuple(initials), tuple(finals))
         self._pinyin: dict[int, str] | None = None
 
@@ -214,7 +215,7 @@ class Normaliser:
         """The form every lexicon term and every transcript is matched in; a text that is no valid
         Unicode (a lone surrogate) raises UnicodeEncodeError, a ValueError."""
         simplified = unicodedata.normalize("NFKC", raw)
-        fused = cython.compiled and self._drop is not None
+        fused = self._fused
         if not fused:
             simplified.encode()  # the check (_strip does it when fused); cheaper than a search
         # text with no key OpenCC changes and no char_map character goes through both unchanged
